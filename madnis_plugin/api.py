@@ -1,0 +1,190 @@
+"""The Python face of the commands: :func:`integrate` and :func:`generate`.
+
+Each takes the options of its command-line twin and returns the same fields
+that ``--json`` prints.
+
+Example:
+    >>> from madnis_plugin import integrate
+    >>> res = integrate("ee_mumu", seed=1, points=20000)
+    >>> sorted(k for k in res if k in ("cross_section_pb", "error_pb"))
+    ['cross_section_pb', 'error_pb']
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import __version__, resources
+from .cards import CardError, ParamCard, RunCard, read_param_card, read_run_card
+from .integrand import CollisionIntegrand
+from .process import Process, ProcessError, load_process
+
+__all__ = ["integrate", "generate", "RunSetup", "prepare_run", "UsageError", "DEFAULT_INTEGRATOR"]
+
+#: The integrator used when none is asked for.
+DEFAULT_INTEGRATOR = "vegas"
+INTEGRATORS = ("vegas", "madnis")
+
+
+class UsageError(ValueError):
+    """Bad command input (one-line message; the CLI exits with code 2)."""
+
+
+@dataclass
+class RunSetup:
+    """Everything a run needs, resolved from the user's options.
+
+    Attributes:
+        process: the loaded process.
+        run_card: the run card (with command-line overrides applied).
+        integrand: the multi-channel integrand.
+        seed: the run's seed.
+    """
+
+    process: Process
+    run_card: RunCard
+    integrand: CollisionIntegrand
+    seed: int
+
+
+def default_run_card_path(process: Process) -> Path:
+    """The default run card of a process: its folder's, else the collider default."""
+    if process.folder is not None:
+        own = process.folder / "Cards" / "run_card.dat"
+        if own.is_file():
+            return own
+    name = "run_card.dat" if process.metadata.collider == "lepton" else "run_card_pp.dat"
+    return resources.default_card(name)
+
+
+def prepare_run(process: str | Path, run_card: str | Path | None = None, param_card: str | Path | None = None,
+                seed: int | None = None, overrides: dict[str, Any] | None = None,
+                single_channel: bool = False) -> RunSetup:
+    """Load process and cards and build the integrand (no sampling yet)."""
+    if param_card is not None and not Path(param_card).is_file():
+        raise UsageError(f"param card not found: {param_card}")
+    if param_card is not None:
+        read_param_card(param_card)  # a malformed card fails here, before compiling anything
+    if run_card is not None:
+        card = read_run_card(run_card)
+    proc = load_process(process, param_card=param_card)
+    if run_card is None:
+        card = read_run_card(default_run_card_path(proc))
+    if overrides:
+        card = card.with_overrides(overrides)
+    if bool(card.get("zerowidth_tchannel", False)) != proc.zerowidth_tchannel:
+        proc = load_process(process, param_card=proc.param_card_path,
+                            zerowidth_tchannel=bool(card.get("zerowidth_tchannel", False)))
+    run_seed = int(card.get("iseed", 0)) if seed is None else int(seed)
+    integrand = CollisionIntegrand(proc, card, seed=run_seed, single_channel=single_channel)
+    return RunSetup(proc, card, integrand, run_seed)
+
+
+def _make_sampler(setup: RunSetup, integrator: str, madnis_card: str | Path | None,
+                  train_batches: int | None, progress: Callable[[str], None] | None):
+    if integrator not in INTEGRATORS:
+        raise UsageError(f"unknown integrator '{integrator}' (choose from {', '.join(INTEGRATORS)})")
+    if integrator == "vegas":
+        from .sampler import VegasSampler
+
+        sampler = VegasSampler(setup.integrand, bins=64, seed=setup.seed)
+        iterations = 10 if train_batches is None else int(train_batches)
+        sampler.train(iterations=iterations, points_per_iteration=max(2000, 1000 * setup.integrand.n_channels))
+        return sampler
+    from .sampler import MadnisSampler, read_madnis_card
+
+    config = read_madnis_card(madnis_card or resources.default_card("madnis_card.dat"))
+    if train_batches is not None:
+        config = config.with_overrides(train_batches=int(train_batches))
+    sampler = MadnisSampler(setup.integrand, config, seed=setup.seed)
+    sampler.train(progress=progress)
+    return sampler
+
+
+def _check_positive(name: str, value: int | None) -> None:
+    if value is not None and int(value) <= 0:
+        raise UsageError(f"{name} must be positive, got {value}")
+
+
+def integrate(process: str | Path, run_card: str | Path | None = None, param_card: str | Path | None = None,
+              seed: int | None = None, integrator: str = DEFAULT_INTEGRATOR, points: int | None = None,
+              train_batches: int | None = None, madnis_card: str | Path | None = None,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Integrate the cross section of ``process``.
+
+    Args:
+        process: built-in name or process folder.
+        run_card, param_card: cards (defaults: the process's or the shipped ones).
+        seed: overrides the run card's ``iseed``.
+        integrator: ``vegas`` or ``madnis``.
+        points: integrand evaluations of the final (fresh) estimate.
+        train_batches: training budget (VEGAS iterations or flow batches).
+        madnis_card: neural-sampler settings.
+        progress: called with short progress lines.
+
+    Returns:
+        ``process, cross_section_pb, error_pb, integrator, n_integrand_calls,
+        rel_std, unweighting_efficiency, overweight_fraction, wall_s, seed,
+        channels, phases``.
+    """
+    _check_positive("points", points)
+    _check_positive("train_batches", train_batches)
+    start = time.perf_counter()
+    setup = prepare_run(process, run_card, param_card, seed)
+    sampler = _make_sampler(setup, integrator, madnis_card, train_batches, progress)
+    result = sampler.integrate(points=int(points or 100_000))
+    out = result.to_dict()
+    return {
+        "process": setup.process.name,
+        "cross_section_pb": result.cross_section,
+        "error_pb": result.error,
+        "integrator": integrator,
+        "n_integrand_calls": int(sum(phase.n_calls for phase in sampler.phases.values())),
+        "rel_std": result.rel_std,
+        "unweighting_efficiency": result.unweighting_efficiency,
+        "overweight_fraction": result.overweight_fraction,
+        "wall_s": time.perf_counter() - start,
+        "seed": setup.seed,
+        "channels": out.get("channels", []),
+        "phases": {name: phase.to_dict() for name, phase in sampler.phases.items()},
+    }
+
+
+def generate(process: str | Path, n: int, output: str | Path, run_card: str | Path | None = None,
+             param_card: str | Path | None = None, seed: int | None = None,
+             integrator: str = DEFAULT_INTEGRATOR, points: int | None = None, train_batches: int | None = None,
+             madnis_card: str | Path | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Generate ``n`` unweighted events of ``process`` into ``output`` (``.lhe`` or ``.lhe.gz``).
+
+    Returns:
+        ``events_written, file, cross_section_pb, error_pb, unweighting_efficiency,
+        overweight_fraction, wall_s`` and the run's details.
+    """
+    from .events.generation import check_output_path, generate_events
+
+    if n is None or int(n) <= 0:
+        raise UsageError(f"number of events must be positive, got {n}")
+    output = check_output_path(output)
+    _check_positive("points", points)
+    _check_positive("train_batches", train_batches)
+    start = time.perf_counter()
+    setup = prepare_run(process, run_card, param_card, seed)
+    sampler = _make_sampler(setup, integrator, madnis_card, train_batches, progress)
+    result = sampler.integrate(points=int(points or 100_000))
+    summary = generate_events(setup, sampler, result, int(n), output, progress=progress)
+    summary.update({
+        "process": setup.process.name,
+        "integrator": integrator,
+        "seed": setup.seed,
+        "wall_s": time.perf_counter() - start,
+        "n_integrand_calls": int(sum(phase.n_calls for phase in sampler.phases.values()))
+        + summary["generation_calls"],
+    })
+    return summary

@@ -1,0 +1,285 @@
+"""The physics integrand: a process, its phase-space channels, beams, PDFs, cuts and scales.
+
+For channel ``c`` (a subprocess group ``g`` and one of its diagrams) and a batch
+``r`` of unit-hypercube points, :class:`CollisionIntegrand` returns
+
+    value = sum_{s in g} f_a(x1, muF1) f_b(x2, muF2) |M_s|^2 / (2 s_hat)
+            * jacobian_c(r) * GeV^-2->pb * cuts
+
+(``f = 1`` for lepton beams) and the diagram prior of every channel of the
+group, alpha_d = sum_s L_s |M_s|^2 amp2_s[d] / sum_s L_s |M_s|^2 (zero for the
+other groups' channels, so the priors of a point form a partition of unity
+over its group). Per event it also chooses the flavour combination with
+probability proportional to its contribution, a colour flow and helicities
+(for LHE), and records x1, x2, scales and alpha_s in the payload.
+
+Example:
+    >>> import numpy as np
+    >>> from madnis_plugin import load_process
+    >>> from madnis_plugin.cards import read_run_card
+    >>> from madnis_plugin.resources import default_card
+    >>> from madnis_plugin.integrand import CollisionIntegrand
+    >>> f = CollisionIntegrand(load_process("ee_mumu"), read_run_card(default_card("run_card.dat")))
+    >>> f.dim, f.n_channels
+    (2, 2)
+    >>> f(0, np.full((3, 2), 0.5)).value.shape
+    (3,)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .cards import RunCard
+from .interface import IntegrandBatch
+from .phasespace import build_channel
+from .process import Diagram, Process
+
+__all__ = ["GEV2_TO_PB", "Channel", "CollisionIntegrand", "IntegrandError"]
+
+#: hbar^2 c^2 in GeV^2 pb, the conversion MadGraph uses.
+GEV2_TO_PB = 0.38937966e9
+
+
+class IntegrandError(ValueError):
+    """Run settings the integrand cannot honour (one-line message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One integration channel: a subprocess group and a diagram of it.
+
+    Attributes:
+        group: index of the subprocess group.
+        diagram: the diagram (None: one flat channel for the whole group).
+        name: label for tables, e.g. ``"g0.d2"``.
+    """
+
+    group: int
+    diagram: Diagram | None
+    name: str
+
+
+class CollisionIntegrand:
+    """A :class:`~madnis_plugin.interface.MultiChannelIntegrand` for one process and run card.
+
+    Args:
+        process: the loaded process.
+        run_card: the run card (beams, PDFs, scales, cuts).
+        seed: seed of the generator used for flavour, colour and helicity choices.
+        single_channel: one flat channel per group instead of one per diagram
+            (the fallback for processes without topologies, and the baseline).
+    """
+
+    def __init__(self, process: Process, run_card: RunCard, seed: int = 0, single_channel: bool = False):
+        self.process = process
+        self.run_card = run_card
+        self.rng = np.random.default_rng(seed)
+        lpp = (int(run_card["lpp1"]), int(run_card["lpp2"]))
+        self.hadronic = lpp != (0, 0)
+        if self.hadronic and 0 in lpp:
+            raise IntegrandError("lepton-hadron collisions (lpp1 != lpp2 type) are not supported")
+        self.beam_pdgs = _beam_pdgs(lpp, process)
+        self.ebeam = (float(run_card["ebeam1"]), float(run_card["ebeam2"]))
+        self.e_cm = 2.0 * math.sqrt(self.ebeam[0] * self.ebeam[1])
+        self.groups = process.metadata.groups
+        masses = process.masses
+        card = process.param_card
+
+        def mass_width(pdg: int) -> tuple[float, float]:
+            return card.mass(abs(pdg)), card.width(abs(pdg))
+
+        self.channels: list[Channel] = []
+        for g, group in enumerate(self.groups):
+            diagrams = [d for d in group.diagrams if not d.four_point]
+            if single_channel or not diagrams:
+                self.channels.append(Channel(g, None, f"g{g}.flat"))
+            else:
+                self.channels.extend(Channel(g, d, f"g{g}.d{d.number}") for d in diagrams)
+        if not any(group.diagrams for group in self.groups) and not single_channel:
+            warnings.warn(f"{process.name}: no channel topologies; integrating with one flat channel per group")
+
+        from .cuts import GenerationCuts
+        from .scales import ScaleChoice
+
+        self.cuts = GenerationCuts.from_run_card(run_card)
+        self.scales = ScaleChoice.from_run_card(run_card)
+        self._tau_min = 0.0
+        if self.hadronic:
+            from .cuts import tau_min
+
+            self._tau_min = max(
+                tau_min(run_card, s.pdg, masses) for g in self.groups for s in g.subprocesses)
+        self.maps = [
+            build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
+                          hadronic=self.hadronic, tau_min=self._tau_min)
+            for ch in self.channels
+        ]
+        dims = {m.dim for m in self.maps}
+        if len(dims) != 1:
+            raise IntegrandError(f"channels of {process.name} have different dimensions {dims}")
+        self.dim = dims.pop()
+        self.n_channels = len(self.channels)
+        self.channel_names = [ch.name for ch in self.channels]
+        self.n_final = process.n_external - process.n_incoming
+        self.n_features = 4 * self.n_final + 2
+        # Diagram slot -> channel index, per group, for the prior.
+        self._slot_to_channel: list[dict[int, int]] = [{} for _ in self.groups]
+        for c, ch in enumerate(self.channels):
+            if ch.diagram is not None:
+                self._slot_to_channel[ch.group][ch.diagram.number - 1] = c
+        self._pdf = None
+        self._alpha_s = None
+        if self.hadronic:
+            from .pdf import mkPDF
+            from .alphas import alpha_s_for_run
+
+            self._pdf = _run_pdf(run_card, mkPDF)
+            self._alpha_s = alpha_s_for_run(str(run_card["pdlabel"]), self._pdf, card.value("SMINPUTS", 3))
+        else:
+            from .alphas import alpha_s_for_run
+
+            self._alpha_s = alpha_s_for_run("none", None, card.value("SMINPUTS", 3))
+
+    # -- the integrand ---------------------------------------------------------------------
+
+    def __call__(self, channel: int, r: np.ndarray) -> IntegrandBatch:
+        r = np.asarray(r, dtype=np.float64)
+        n = r.shape[0]
+        ch = self.channels[channel]
+        group = self.groups[ch.group]
+        point = self.maps[channel].map(r)
+        momenta, x1, x2, jac = point.momenta, point.x1, point.x2, point.jacobian
+        ok = point.valid & (jac > 0) & np.isfinite(jac)
+
+        flavors = [s.flavor_index for s in group.subprocesses]
+        pdgs = [s.pdg for s in group.subprocesses]
+        # Cuts are flavour-blind only up to the j/b/l classes; a point passes
+        # for a subprocess if its own flavours pass.
+        passes = np.stack([ok & self.cuts.passes(momenta, pdg) for pdg in pdgs], axis=1)
+        live = passes.any(axis=1)
+
+        value = np.zeros(n)
+        prior = np.zeros((n, self.n_channels))
+        payload = {
+            "momenta": momenta,
+            "x1": x1,
+            "x2": x2,
+            "flavor_index": np.full(n, flavors[0], dtype=np.int32),
+            "mu_r": np.zeros(n),
+            "mu_f1": np.zeros(n),
+            "mu_f2": np.zeros(n),
+            "alpha_s": np.zeros(n),
+            "color_index": np.zeros(n, dtype=np.int32),
+            "helicity_index": np.zeros(n, dtype=np.int32),
+            "channel": np.full(n, channel, dtype=np.int32),
+        }
+        features = np.zeros((n, self.n_features))
+        features[:, : 4 * self.n_final] = (momenta[:, self.process.n_incoming:, :] / self.e_cm).reshape(n, -1)
+        features[:, -2] = x1
+        features[:, -1] = x2
+        idx = np.flatnonzero(live)
+        if idx.size == 0:
+            return IntegrandBatch(value, prior, features, payload, channel)
+
+        p = momenta[idx]
+        mu_r, mu_f1, mu_f2 = self.scales.scales(p, pdgs[0], self.process.masses,
+                                         None if ch.diagram is None else ch.diagram)
+        a_s = self._alpha_s(mu_r)
+        s_hat = x1[idx] * x2[idx] * self.e_cm**2
+        flux = 1.0 / (2.0 * s_hat)
+        common = jac[idx] * flux * GEV2_TO_PB
+
+        r_color = self.rng.random(idx.size)
+        r_helicity = self.rng.random(idx.size)
+        contributions = np.zeros((idx.size, len(flavors)))
+        amp2_sum = np.zeros((idx.size, max(self.process.diagram_count, 1)))
+        colors = np.zeros((idx.size, len(flavors)), dtype=np.int32)
+        helicities = np.zeros((idx.size, len(flavors)), dtype=np.int32)
+        for k, (flavor, pdg) in enumerate(zip(flavors, pdgs)):
+            lumi = self._luminosity(pdg, x1[idx], x2[idx], mu_f1, mu_f2)
+            result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
+                                           random_color=r_color, random_helicity=r_helicity)
+            contribution = np.where(passes[idx, k], lumi * result.me2, 0.0)
+            contribution = np.where(np.isfinite(contribution), contribution, 0.0)
+            contributions[:, k] = contribution
+            if result.amp2 is not None:
+                amp2_sum += contribution[:, None] * result.amp2
+            if result.color_index is not None:
+                colors[:, k] = result.color_index
+            if result.helicity_index is not None:
+                helicities[:, k] = result.helicity_index
+        total = contributions.sum(axis=1)
+        value[idx] = total * common
+
+        # The diagram prior, a partition of unity over this group's channels.
+        slots = self._slot_to_channel[ch.group]
+        if slots:
+            for slot, c in slots.items():
+                prior[idx, c] = amp2_sum[:, slot]
+            norm = prior[idx].sum(axis=1)
+            good = norm > 0
+            prior[idx[good]] /= norm[good, None]
+            # A point whose channel diagrams all vanish keeps no weight (MadEvent does the same).
+            value[idx[~good]] = 0.0
+        else:
+            prior[idx, channel] = 1.0
+
+        # The flavour combination, chosen with probability proportional to its contribution.
+        cumulative = np.cumsum(contributions, axis=1)
+        pick = (self.rng.random(idx.size) * total)[:, None] < cumulative
+        choice = np.where(total > 0, pick.argmax(axis=1), 0)
+        rows = np.arange(idx.size)
+        payload["flavor_index"][idx] = np.asarray(flavors)[choice]
+        payload["color_index"][idx] = colors[rows, choice]
+        payload["helicity_index"][idx] = helicities[rows, choice]
+        payload["mu_r"][idx] = mu_r
+        payload["mu_f1"][idx] = mu_f1
+        payload["mu_f2"][idx] = mu_f2
+        payload["alpha_s"][idx] = a_s
+        value = np.where(np.isfinite(value), value, 0.0)
+        return IntegrandBatch(value, prior, features, payload, channel)
+
+    def _luminosity(self, pdg: Sequence[int], x1: np.ndarray, x2: np.ndarray,
+                    mu_f1: np.ndarray, mu_f2: np.ndarray) -> np.ndarray:
+        """f_a(x1) f_b(x2) for the subprocess's incoming flavours (1 for lepton beams)."""
+        if not self.hadronic:
+            return np.ones_like(x1)
+        return (self._parton_density(0, pdg[0], x1, mu_f1) * self._parton_density(1, pdg[1], x2, mu_f2))
+
+    def _parton_density(self, beam: int, parton: int, x: np.ndarray, mu_f: np.ndarray) -> np.ndarray:
+        # An antiproton beam (lpp = -1) holds the charge conjugates of the proton's partons.
+        sign = 1 if self.beam_pdgs[beam] > 0 else -1
+        pid = parton * sign if parton != 21 else 21
+        return self._pdf.xfxQ(pid, x, mu_f) / x
+
+
+def _beam_pdgs(lpp: tuple[int, int], process: Process) -> tuple[int, int]:
+    """PDG ids of the beams: protons for lpp = 1, antiprotons for -1, the incoming leptons for 0."""
+    first = process.subprocesses[0]
+    pdgs = []
+    for beam, kind in enumerate(lpp):
+        if kind == 1:
+            pdgs.append(2212)
+        elif kind == -1:
+            pdgs.append(-2212)
+        elif kind == 0:
+            pdgs.append(first[beam])
+        else:
+            raise IntegrandError(f"lpp{beam + 1} = {kind} is not supported (0, 1 or -1)")
+    return pdgs[0], pdgs[1]
+
+
+def _run_pdf(run_card: RunCard, mkPDF):
+    """The PDF set the run card asks for: nn23lo1 (shipped) or lhapdf with lhaid."""
+    label = str(run_card["pdlabel"]).lower()
+    if label == "nn23lo1":
+        return mkPDF("NNPDF23_lo_as_0130_qed", 0)
+    if label == "lhapdf":
+        return mkPDF(int(run_card["lhaid"]), 0)
+    raise IntegrandError(f"pdlabel = {label} is not supported (nn23lo1 or lhapdf)")

@@ -1,0 +1,34 @@
+"""Phase-space maps: the unit hypercube onto momenta, one channel per diagram.
+
+* :func:`build_channel` / :class:`ChannelMap` -- a channel built from one diagram's
+  propagator tree (Breit-Wigner, power-law and t-channel maps, two-body decays,
+  momentum fractions); :class:`PhaseSpacePoint` its output.
+* :class:`Rambo` -- the flat channel; :func:`massless_volume` the n-body volume.
+* :func:`fold_equivalent_channels` -- diagrams equal up to permutations of
+  identical final-state particles.
+
+Example:
+    >>> import numpy as np
+    >>> from madnis_plugin.phasespace import build_channel
+    >>> cmap = build_channel(None, np.zeros(4), lambda pdg: (0.0, 0.0), e_cm=91.0)
+    >>> pt = cmap.map(np.full((1, cmap.dim), 0.5))
+    >>> bool(np.isclose(pt.jacobian[0], 1 / (8 * np.pi)))
+    True
+"""
+
+from .channel import ChannelMap, PhaseSpacePoint, build_channel
+from .folding import fold_equivalent_channels
+from .rambo import Rambo, massless_volume
+from .topology import Node, Topology, parse_diagram
+
+__all__ = [
+    "ChannelMap",
+    "PhaseSpacePoint",
+    "build_channel",
+    "Rambo",
+    "massless_volume",
+    "fold_equivalent_channels",
+    "Node",
+    "Topology",
+    "parse_diagram",
+]

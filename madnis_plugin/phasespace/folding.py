@@ -1,0 +1,1 @@
+def fold_equivalent_channels(diagrams, pdgs): raise NotImplementedError

@@ -1,0 +1,366 @@
+"""The partonic phase-space map of one :class:`~madnis_plugin.phasespace.topology.Topology`.
+
+:class:`TreeMap` maps ``3 n - 4`` random numbers and the partonic energy
+``sqrt(s-hat)`` onto the momenta of ``n`` final-state particles in the partonic
+centre-of-mass frame, the way MadEvent's ``genps`` builds a channel:
+
+1. the masses of the final-state blocks (s-channel subtrees) are drawn one after
+   the other, each within what the energy and the other blocks leave;
+2. with a t-channel chain, the blocks are emitted one by one from the incoming
+   leg the chain starts at: for step ``j`` the invariant mass of the remaining
+   system (flat), the exchanged ``t_j`` (:class:`~.invariants.TChannel`) and an
+   azimuth; without a chain the whole final state is one block at rest;
+3. every block decays through its tree of two-body decays, each daughter mass
+   drawn with its propagator's sampler (Breit-Wigner for massive, power law for
+   massless, RAMBO-on-diet for flat chains), the angles flat in the rest frame
+   of the parent reached by a pure boost from the partonic frame.
+
+The Jacobian is exact: ``dPhi_n / dr`` with ``dPhi_n = prod d^3p/((2 pi)^3 2E)
+(2 pi)^4 delta^4``, built from ``dPhi_2 = |p| / (16 pi^2 M) dOmega`` and
+``ds / (2 pi)`` per intermediate invariant.
+
+Example:
+    >>> import numpy as np
+    >>> from madnis_plugin.phasespace.topology import flat_topology
+    >>> from madnis_plugin.phasespace.tree import TreeMap
+    >>> tm = TreeMap(flat_topology(4), masses=np.zeros(4), mass_width=lambda pdg: (0.0, 0.0))
+    >>> p, jac = tm.map(np.full((1, tm.dim), 0.3), np.array([100.0]))
+    >>> p.shape, bool(np.isclose(jac[0], 1 / (8 * np.pi)))
+    ((1, 2, 4), True)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .invariants import BreitWigner, InvariantSampler, PowerLaw, RamboDiet, TChannel, Uniform
+from .kinematics import (
+    angles_of,
+    boost_from_rest,
+    boost_to_rest,
+    invariant_mass,
+    kallen,
+    dot_on_shell,
+    momentum_from_angles,
+    one_minus_cos,
+    rotate_from_z,
+    rotate_to_z,
+    two_body_momentum,
+)
+from .topology import Node, Topology
+
+__all__ = ["TreeMap", "MassWidth", "propagator_sampler", "incoming_momenta", "MASSLESS_POWER", "ZERO_WIDTH_FRACTION"]
+
+MassWidth = Callable[[int], tuple[float, float]]
+
+#: Exponent of the power-law maps of massless s- and t-channel propagators: just
+#: below 1 so that ranges reaching the pole stay integrable.
+MASSLESS_POWER = 0.8
+#: A massive propagator without a width is flattened with this fraction of its
+#: mass as width (any width gives an exact density; this one keeps the map smooth).
+ZERO_WIDTH_FRACTION = 1e-2
+
+_TWO_PI = 2.0 * np.pi
+
+
+def propagator_sampler(pdg: int, mass_width: MassWidth) -> InvariantSampler:
+    """The invariant sampler flattening an s-channel propagator of particle ``pdg``."""
+    if pdg == 0:
+        return PowerLaw(pole=0.0, nu=MASSLESS_POWER)
+    mass, width = mass_width(abs(pdg))
+    if mass > 0:
+        return BreitWigner(mass=mass, width=width if width > 0 else ZERO_WIDTH_FRACTION * mass)
+    return PowerLaw(pole=0.0, nu=MASSLESS_POWER)
+
+
+def incoming_momenta(sqrt_s: np.ndarray, m1: float, m2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Incoming momenta in their centre-of-mass frame: leg 1 along +z, leg 2 along -z.
+
+    Returns two ``(n, 4)`` arrays for ``sqrt_s`` of shape ``(n,)``.
+    """
+    s = sqrt_s**2
+    pz = np.sqrt(np.maximum(kallen(s, m1**2, m2**2), 0.0)) / (2.0 * sqrt_s)
+    zero = np.zeros_like(sqrt_s)
+    p1 = np.stack([(s + m1**2 - m2**2) / (2.0 * sqrt_s), zero, zero, pz], axis=-1)
+    p2 = np.stack([(s + m2**2 - m1**2) / (2.0 * sqrt_s), zero, zero, -pz], axis=-1)
+    return p1, p2
+
+
+def _squared_range(lo_mass: np.ndarray, hi_mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo^2, hi^2)`` of a mass range; an empty range (``hi < lo``) stays empty (``hi^2 = -1``)."""
+    return lo_mass**2, np.where(hi_mass >= lo_mass, hi_mass**2, -1.0)
+
+
+class _Columns:
+    """Hands out the columns of ``r`` in the order a traversal consumes them."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+
+class TreeMap:
+    """Partonic phase-space map ``r in [0,1)^(3n-4) -> n final-state momenta`` of one topology.
+
+    Args:
+        topology: the channel's :class:`~.topology.Topology`.
+        masses: ``(n_external,)`` masses of all external legs, the two incoming first.
+        mass_width: ``|pdg| -> (mass, width)`` in GeV, for the propagators.
+        t_power: exponent of the t-channel power-law maps.
+
+    Attributes:
+        dim: ``3 n - 4``.
+        n_final: ``n``.
+        root_sampler: the sampler a luminosity map may use for ``s-hat`` when the
+            whole final state is one s-channel block (None otherwise).
+    """
+
+    def __init__(self, topology: Topology, masses: np.ndarray, mass_width: MassWidth, t_power: float = MASSLESS_POWER):
+        self.topology = topology
+        self.masses = np.asarray(masses, dtype=np.float64)
+        self.n_external = len(self.masses)
+        self.n_final = self.n_external - 2
+        if self.n_final < 2:
+            raise ValueError("a phase-space map needs at least two final-state particles")
+        self.dim = 3 * self.n_final - 4
+        self._samplers: dict[tuple[int, ...], InvariantSampler] = {}
+        for block in topology.blocks:
+            for node in block.internal_nodes():
+                if node.flat_power is not None:
+                    self._samplers[node.legs] = RamboDiet(power=max(node.flat_power, 0))
+                else:
+                    self._samplers[node.legs] = propagator_sampler(node.pdg, mass_width)
+        self._t_samplers = [
+            TChannel(mass=mass_width(abs(pdg))[0] if pdg else 0.0, nu=t_power) for pdg in topology.t_pdgs
+        ]
+        self.root_sampler: InvariantSampler | None = None
+        if not topology.has_t_channel:
+            self.root_sampler = self._samplers.get(topology.blocks[0].legs)
+        self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
+
+    def min_mass(self, node: Node) -> float:
+        """The smallest invariant mass of ``node``: the sum of its legs' masses."""
+        return float(sum(self.masses[leg - 1] for leg in node.legs))
+
+    # ------------------------------------------------------------------ forward
+    def map(self, r: np.ndarray, sqrt_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Momenta and Jacobian for ``r`` (``(n, dim)``) at partonic energies ``sqrt_s`` (``(n,)``).
+
+        Returns:
+            ``(momenta, jacobian)``: ``(n, n_external, 4)`` momenta in the partonic
+            centre-of-mass frame (incoming legs first) and ``dPhi_n/dr`` (``(n,)``);
+            outside the physical region the Jacobian is 0 (momenta may then be
+            anything finite or not; :class:`~.channel.ChannelMap` cleans them).
+        """
+        r = np.asarray(r, dtype=np.float64)
+        n = r.shape[0]
+        cols = _Columns()
+        jac = np.ones(n)
+        out = np.zeros((n, self.n_external, 4))
+        p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
+        out[:, 0], out[:, 1] = p_in
+        with np.errstate(all="ignore"):
+            blocks = self.topology.blocks
+            if self.topology.has_t_channel:
+                block_mass, jac = self._block_masses(r, sqrt_s, cols, jac)
+                block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, cols, jac)
+            else:
+                block_mass = [sqrt_s]
+                block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
+            for block, p, m in zip(blocks, block_p, block_mass):
+                jac = self._decay(block, p, m, r, cols, jac, out)
+        return out, jac
+
+    def _sample(self, sampler: InvariantSampler, r, lo_mass, hi_mass, jac):
+        s, ds = sampler.map(r, *_squared_range(lo_mass, hi_mass))
+        return np.sqrt(s), jac * ds / _TWO_PI
+
+    def _block_masses(self, r, sqrt_s, cols, jac):
+        blocks = self.topology.blocks
+        mins = [self.min_mass(b) for b in blocks]
+        masses: list[np.ndarray] = []
+        for i, block in enumerate(blocks):
+            if block.is_leg:
+                masses.append(np.full_like(sqrt_s, mins[i]))
+                continue
+            hi = sqrt_s - sum(masses) - sum(mins[i + 1 :])
+            m, jac = self._sample(self._samplers[block.legs], r[:, cols.take()], np.full_like(sqrt_s, mins[i]), hi, jac)
+            masses.append(m)
+        return masses, jac
+
+    def _chain_frame(self, p_b, rest, rest_mass, q2):
+        """Incoming virtual momentum ``q`` seen in the rest frame of ``rest = q + p_b``."""
+        m_b2 = self.masses[self._t_to] ** 2
+        q0 = (rest_mass**2 + q2 - m_b2) / (2.0 * rest_mass)
+        q_abs = np.sqrt(np.maximum(kallen(rest_mass**2, q2, m_b2), 0.0)) / (2.0 * rest_mass)
+        axis = -boost_to_rest(p_b, rest, rest_mass)[:, 1:]
+        return q0, q_abs, axis
+
+    def _t_step_kinematics(self, rest_mass, m_x, m_rest, q2, q0, q_abs):
+        p_abs = two_body_momentum(rest_mass, m_x, m_rest)
+        e_x = (rest_mass**2 + m_x**2 - m_rest**2) / (2.0 * rest_mass)
+        base = q2 + m_x**2 - 2.0 * q0 * e_x
+        return p_abs, e_x, base, base - 2.0 * q_abs * p_abs, base + 2.0 * q_abs * p_abs
+
+    def _t_chain(self, r, sqrt_s, p_in, block_mass, cols, jac):
+        k = len(block_mass)
+        p_b = p_in[self._t_to]
+        rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
+        rest_mass = sqrt_s
+        q2 = np.full_like(sqrt_s, self.masses[self._t_from] ** 2)
+        emitted = []
+        for j in range(k - 1):
+            m_x = block_mass[j]
+            if j < k - 2:
+                lo = sum(block_mass[j + 1 :])
+                m_rest, jac = self._sample(Uniform(), r[:, cols.take()], lo, rest_mass - m_x, jac)
+            else:
+                m_rest = block_mass[k - 1]
+            q0, q_abs, axis = self._chain_frame(p_b, rest, rest_mass, q2)
+            p_abs, e_x, base, t_lo, t_hi = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
+            # Sample the distance v = t_hi - t from the forward edge: 1 - cos(theta) = v / (2 |q| |p|).
+            v, dt = self._t_samplers[j].map_distance(r[:, cols.take()], t_hi, t_hi - t_lo)
+            t = t_hi - v
+            gap_forward = np.clip(v / (2.0 * q_abs * p_abs), 0.0, 2.0)
+            gap_backward = np.clip((t_hi - t_lo - v) / (2.0 * q_abs * p_abs), 0.0, 2.0)
+            phi = _TWO_PI * r[:, cols.take()]
+            x_rest = momentum_from_angles(
+                e_x, p_abs, 1.0 - gap_forward, phi, sin_theta=np.sqrt(gap_forward * gap_backward)
+            )
+            x_rest[:, 1:] = rotate_from_z(x_rest[:, 1:], axis)
+            remainder_rest = np.concatenate([(rest_mass - e_x)[:, None], -x_rest[:, 1:]], axis=-1)
+            jac = jac * dt / (16.0 * np.pi * rest_mass * q_abs)
+            emitted.append(boost_from_rest(x_rest, rest, rest_mass))
+            rest = boost_from_rest(remainder_rest, rest, rest_mass)
+            rest_mass, q2 = m_rest, t
+        emitted.append(rest)
+        return emitted, jac
+
+    def _daughter_masses(self, node, mass, r, cols, jac):
+        a, b = node.children
+        min_a, min_b = self.min_mass(a), self.min_mass(b)
+        if a.is_leg:
+            m_a = np.full_like(mass, min_a)
+        else:
+            m_a, jac = self._sample(self._samplers[a.legs], r[:, cols.take()], np.full_like(mass, min_a), mass - min_b, jac)
+        if b.is_leg:
+            m_b = np.full_like(mass, min_b)
+        else:
+            m_b, jac = self._sample(self._samplers[b.legs], r[:, cols.take()], np.full_like(mass, min_b), mass - m_a, jac)
+        return m_a, m_b, jac
+
+    def _decay(self, node, p, mass, r, cols, jac, out):
+        if node.is_leg:
+            out[:, node.legs[0] - 1] = p
+            return jac
+        m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac)
+        p_abs = two_body_momentum(mass, m_a, m_b)
+        cos_theta = 2.0 * r[:, cols.take()] - 1.0
+        phi = _TWO_PI * r[:, cols.take()]
+        pa_rest = momentum_from_angles(np.sqrt(p_abs**2 + m_a**2), p_abs, cos_theta, phi)
+        pb_rest = np.concatenate([np.sqrt(p_abs**2 + m_b**2)[:, None], -pa_rest[:, 1:]], axis=-1)
+        jac = jac * p_abs / (4.0 * np.pi * mass)
+        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out)
+        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out)
+
+    # ------------------------------------------------------------------ inverse
+    def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray) -> np.ndarray:
+        """The ``r`` (``(n, dim)``) that :meth:`map` sends to ``momenta`` (partonic frame).
+
+        Args:
+            momenta: ``(n, n_external, 4)`` in the partonic centre-of-mass frame.
+            sqrt_s: ``(n,)`` partonic energies.
+        """
+        momenta = np.asarray(momenta, dtype=np.float64)
+        n = momenta.shape[0]
+        r = np.zeros((n, self.dim))
+        cols = _Columns()
+        p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
+
+        def momentum(node: Node) -> np.ndarray:
+            return momenta[:, [leg - 1 for leg in node.legs]].sum(axis=1)
+
+        def mass_of(node: Node) -> np.ndarray:
+            return self._stable_mass(momenta, node.legs)
+
+        with np.errstate(all="ignore"):
+            blocks = self.topology.blocks
+            if self.topology.has_t_channel:
+                mins = [self.min_mass(b) for b in blocks]
+                block_mass = [mass_of(b) for b in blocks]
+                for i, block in enumerate(blocks):
+                    if not block.is_leg:
+                        hi = sqrt_s - sum(block_mass[:i]) - sum(mins[i + 1 :])
+                        r[:, cols.take()] = self._unsample(self._samplers[block.legs], block_mass[i], mins[i], hi)
+                self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, cols)
+                block_p = [momentum(b) for b in blocks]
+            else:
+                block_mass = [sqrt_s]
+                block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
+            for block, p, m in zip(blocks, block_p, block_mass):
+                self._decay_inverse(block, p, m, momentum, mass_of, r, cols)
+        return r
+
+    def _stable_mass(self, momenta: np.ndarray, legs) -> np.ndarray:
+        """Invariant mass of a set of on-shell legs, ``sum m_i^2 + 2 sum_{i<j} p_i.p_j``.
+
+        Summed from pairwise products without cancellation, so that the masses
+        of nearly collinear systems (where the power-law maps put many points)
+        are recovered to full relative precision.
+        """
+        legs = list(legs)
+        m = [float(self.masses[leg - 1]) for leg in legs]
+        s = np.full(momenta.shape[0], sum(x**2 for x in m))
+        for i in range(len(legs)):
+            for j in range(i + 1, len(legs)):
+                s = s + 2.0 * dot_on_shell(momenta[:, legs[i] - 1], momenta[:, legs[j] - 1], m[i], m[j])
+        return np.sqrt(s)
+
+    @staticmethod
+    def _unsample(sampler, mass, lo_mass, hi_mass):
+        return sampler.inverse(mass**2, *_squared_range(np.broadcast_to(lo_mass, mass.shape), hi_mass))[0]
+
+    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, cols):
+        k = len(block_p)
+        p_b = p_in[self._t_to]
+        rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
+        rest_mass = sqrt_s
+        q2 = np.full_like(sqrt_s, self.masses[self._t_from] ** 2)
+        for j in range(k - 1):
+            m_x = block_mass[j]
+            remainder = sum(block_p[j + 1 :])
+            if j < k - 2:
+                m_rest = self._stable_mass(momenta, [leg for b in self.topology.blocks[j + 1 :] for leg in b.legs])
+                r[:, cols.take()] = self._unsample(Uniform(), m_rest, sum(block_mass[j + 1 :]), rest_mass - m_x)
+            else:
+                m_rest = block_mass[k - 1]
+            q0, q_abs, axis = self._chain_frame(p_b, rest, rest_mass, q2)
+            p_abs, e_x, base, t_lo, t_hi = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
+            x_rest = boost_to_rest(block_p[j], rest, rest_mass)
+            direction = np.concatenate([x_rest[:, :1], rotate_to_z(x_rest[:, 1:], axis)], axis=-1)
+            _, phi = angles_of(direction)
+            v = 2.0 * q_abs * p_abs * one_minus_cos(direction)
+            t = t_hi - v
+            r[:, cols.take()] = self._t_samplers[j].inverse_distance(v, t_hi, t_hi - t_lo)[0]
+            r[:, cols.take()] = phi / _TWO_PI
+            rest, rest_mass, q2 = remainder, m_rest, t
+
+    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols):
+        if node.is_leg:
+            return
+        a, b = node.children
+        m_a, m_b = mass_of(a), mass_of(b)
+        if not a.is_leg:
+            r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a), mass - self.min_mass(b))
+        if not b.is_leg:
+            r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b), mass - m_a)
+        cos_theta, phi = angles_of(boost_to_rest(momentum(a), p, mass))
+        r[:, cols.take()] = 0.5 * (cos_theta + 1.0)
+        r[:, cols.take()] = phi / _TWO_PI
+        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols)
+        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols)

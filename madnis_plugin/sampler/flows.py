@@ -1,0 +1,275 @@
+"""Rational-quadratic spline coupling flows on the unit hypercube.
+
+A flow maps latent points ``z`` uniform on ``[0, 1]^d`` to ``y`` in
+``[0, 1]^d`` through coupling blocks; each block transforms a subset of the
+coordinates with monotonic rational-quadratic splines (Durkan, Bekasov,
+Murray, Papamakarios, "Neural Spline Flows", NeurIPS 2019, arXiv:1906.04032)
+whose knots are predicted by a network from the other coordinates and the
+channel.  The splines live on the whole unit interval (no tails), so the
+flow is a bijection of the hypercube and the density is ``|dz/dy|``.
+
+Masks: block pair ``b`` transforms the coordinates whose index has bit ``b``
+set, conditioned on the others, then the complement.  Any two coordinates
+differ in some bit, so after ``2 * ceil(log2 d)`` blocks every coordinate has
+conditioned every other one (the logarithmic scheme of MadNIS,
+arXiv:2212.06172).
+
+The last layer of every coupling network starts at zero and the spline
+parameters are arranged so that zero means equal bins and unit slopes: the
+untrained flow is the identity (up to rounding).
+
+Multi-channel: the channel enters either as a one-hot condition of one shared
+network (``channel_mode="conditional"``) or by giving every channel its own
+weights, evaluated for a mixed batch as one batched matrix product
+(``channel_mode="per_channel"``).
+
+Example:
+    >>> import torch
+    >>> from madnis_plugin.sampler.flows import CouplingFlow
+    >>> flow = CouplingFlow(dim=3, n_channels=2).double()
+    >>> z = torch.rand(5, 3, dtype=torch.float64)
+    >>> y, log_jac = flow(z, torch.tensor([0, 1, 0, 1, 1]))
+    >>> bool(torch.allclose(y, z)), bool(torch.allclose(log_jac, torch.zeros(5)))
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["rq_spline", "ChannelLinear", "ChannelMLP", "SplineCoupling", "CouplingFlow", "log_masks"]
+
+
+def rq_spline(
+    x: torch.Tensor,
+    widths: torch.Tensor,
+    heights: torch.Tensor,
+    derivatives: torch.Tensor,
+    inverse: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Monotonic rational-quadratic spline of ``[0, 1]`` onto itself, elementwise.
+
+    Args:
+        x: ``(...)`` inputs in [0, 1] (outputs when ``inverse``).
+        widths: ``(..., K)`` positive bin widths summing to 1.
+        heights: ``(..., K)`` positive bin heights summing to 1.
+        derivatives: ``(..., K + 1)`` positive slopes at the knots.
+        inverse: evaluate the inverse map.
+
+    Returns:
+        ``(y, log|dy/dx|)`` of the map evaluated (for ``inverse``, the inverse's
+        output and ``log|dx/dy|`` of the inverse), both shaped like ``x``.
+    """
+    x = x.clamp(0.0, 1.0)
+    knots_x = F.pad(torch.cumsum(widths, dim=-1), (1, 0))
+    knots_y = F.pad(torch.cumsum(heights, dim=-1), (1, 0))
+    # Pin the last knot at 1 exactly: cumulative sums can miss it by rounding.
+    knots_x = torch.cat([knots_x[..., :-1], torch.ones_like(knots_x[..., -1:])], dim=-1)
+    knots_y = torch.cat([knots_y[..., :-1], torch.ones_like(knots_y[..., -1:])], dim=-1)
+    search = knots_y if inverse else knots_x
+    n_bins = widths.shape[-1]
+    index = (torch.searchsorted(search.contiguous(), x[..., None].contiguous(), right=True) - 1)
+    index = index.clamp(0, n_bins - 1)
+
+    def pick(t: torch.Tensor) -> torch.Tensor:
+        return torch.gather(t, -1, index)[..., 0]
+
+    x_k, y_k = pick(knots_x), pick(knots_y)
+    w, h = pick(widths), pick(heights)
+    d_k, d_k1 = pick(derivatives[..., :-1]), pick(derivatives[..., 1:])
+    s = h / w
+    bend = d_k1 + d_k - 2.0 * s
+    if inverse:
+        dy = x - y_k
+        a = h * (s - d_k) + dy * bend
+        b = h * d_k - dy * bend
+        c = -s * dy
+        disc = (b * b - 4.0 * a * c).clamp_min(0.0)
+        xi = (2.0 * c / (-b - torch.sqrt(disc))).clamp(0.0, 1.0)
+        out = x_k + xi * w
+    else:
+        xi = ((x - x_k) / w).clamp(0.0, 1.0)
+        out = y_k + h * (s * xi * xi + d_k * xi * (1 - xi)) / (s + bend * xi * (1 - xi))
+    one_minus = 1.0 - xi
+    denom = s + bend * xi * one_minus
+    log_slope = (2.0 * torch.log(s) + torch.log(d_k1 * xi * xi + 2.0 * s * xi * one_minus
+                                                  + d_k * one_minus * one_minus)
+                 - 2.0 * torch.log(denom))
+    return out.clamp(0.0, 1.0), (-log_slope if inverse else log_slope)
+
+
+class ChannelLinear(nn.Module):
+    """A linear layer with separate weights per channel, applied to a mixed batch.
+
+    Args:
+        n_channels: number of channels ``C``.
+        in_features, out_features: layer widths.
+
+    ``forward(x (n, in), channel (n,)) -> (n, out)``: row ``i`` uses channel
+    ``channel[i]``'s weights (one batched matrix product).
+    """
+
+    def __init__(self, n_channels: int, in_features: int, out_features: int):
+        super().__init__()
+        bound = 1.0 / math.sqrt(max(in_features, 1))
+        self.weight = nn.Parameter(torch.empty(n_channels, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_channels, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        return torch.bmm(x[:, None, :], self.weight[channel])[:, 0, :] + self.bias[channel]
+
+
+class ChannelMLP(nn.Module):
+    """A multi-layer perceptron that knows the channel, with a zero last layer.
+
+    Args:
+        in_features: inputs besides the channel.
+        out_features: outputs.
+        n_channels: number of channels.
+        hidden: width of the hidden layers.
+        layers: number of hidden layers.
+        channel_mode: ``"conditional"`` (one network, one-hot channel appended
+            to the input) or ``"per_channel"`` (own weights per channel).
+
+    ``forward(x (n, in), channel (n,)) -> (n, out)``; zero at initialisation.
+    """
+
+    def __init__(self, in_features: int, out_features: int, n_channels: int, hidden: int = 64,
+                 layers: int = 3, channel_mode: str = "conditional"):
+        super().__init__()
+        if channel_mode not in ("conditional", "per_channel"):
+            raise ValueError(f"unknown channel_mode {channel_mode!r}")
+        self.channel_mode = channel_mode
+        self.n_channels = n_channels
+        widths = [in_features + (n_channels if channel_mode == "conditional" and n_channels > 1 else 0)]
+        widths += [hidden] * layers + [out_features]
+        if channel_mode == "conditional":
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        else:
+            self.layers = nn.ModuleList(ChannelLinear(n_channels, a, b) for a, b in zip(widths[:-1], widths[1:]))
+        # A zero last layer makes the coupling start at the identity.
+        nn.init.zeros_(self.layers[-1].weight)
+        nn.init.zeros_(self.layers[-1].bias)
+
+    def forward(self, x: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        if self.channel_mode == "conditional":
+            if self.n_channels > 1:
+                x = torch.cat([x, F.one_hot(channel, self.n_channels).to(x.dtype)], dim=1)
+            for i, layer in enumerate(self.layers):
+                x = layer(x)
+                if i < len(self.layers) - 1:
+                    x = F.leaky_relu(x)
+            return x
+        for i, layer in enumerate(self.layers):
+            x = layer(x, channel)
+            if i < len(self.layers) - 1:
+                x = F.leaky_relu(x)
+        return x
+
+
+class SplineCoupling(nn.Module):
+    """One coupling block: RQ splines on ``mask`` coordinates, knots from the others.
+
+    Args:
+        mask: ``(d,)`` bool, True for the transformed coordinates.
+        n_channels: number of channels.
+        bins: spline bins ``K``.
+        hidden, layers, channel_mode: passed to :class:`ChannelMLP`.
+        min_bin: smallest bin width/height (as a share of the interval).
+        min_derivative: smallest knot slope.
+    """
+
+    def __init__(self, mask: torch.Tensor, n_channels: int, bins: int = 10, hidden: int = 64,
+                 layers: int = 3, channel_mode: str = "conditional", min_bin: float = 1e-3,
+                 min_derivative: float = 1e-3):
+        super().__init__()
+        self.register_buffer("mask", mask.clone())
+        self.n_transformed = int(mask.sum())
+        self.bins = bins
+        self.min_bin = min_bin
+        self.min_derivative = min_derivative
+        # softplus(0 + shift) + min_derivative = 1: zero parameters give unit slopes.
+        self.derivative_shift = math.log(math.expm1(1.0 - min_derivative))
+        self.net = ChannelMLP(int((~mask).sum()), self.n_transformed * (3 * bins + 1), n_channels,
+                              hidden, layers, channel_mode)
+
+    def _spline_parameters(self, condition: torch.Tensor, channel: torch.Tensor):
+        raw = self.net(condition, channel).reshape(-1, self.n_transformed, 3 * self.bins + 1)
+        k = self.bins
+        widths = self.min_bin + (1 - k * self.min_bin) * torch.softmax(raw[..., :k], dim=-1)
+        heights = self.min_bin + (1 - k * self.min_bin) * torch.softmax(raw[..., k:2 * k], dim=-1)
+        derivatives = self.min_derivative + F.softplus(raw[..., 2 * k:] + self.derivative_shift)
+        return widths, heights, derivatives
+
+    def forward(self, x: torch.Tensor, channel: torch.Tensor, inverse: bool = False):
+        """Transform ``x`` ``(n, d)``; returns ``(x', log|dx'/dx|)`` with shapes ``(n, d)``, ``(n,)``."""
+        params = self._spline_parameters(x[:, ~self.mask], channel)
+        moved, log_jac = rq_spline(x[:, self.mask], *params, inverse=inverse)
+        out = x.clone()
+        out[:, self.mask] = moved
+        return out, log_jac.sum(dim=1)
+
+
+def log_masks(dim: int) -> list[torch.Tensor]:
+    """The masks of the logarithmic scheme: for each bit ``b``, bit set, then its complement.
+
+    Example:
+        >>> [m.int().tolist() for m in log_masks(3)]
+        [[0, 1, 0], [1, 0, 1], [0, 0, 1], [1, 1, 0]]
+    """
+    index = torch.arange(dim)
+    masks = []
+    for bit in range(max(1, math.ceil(math.log2(dim)))):
+        mask = ((index >> bit) & 1).bool()
+        masks += [mask, ~mask]
+    # In one dimension there is nothing to condition on: one unconditional spline.
+    return [m for m in masks if m.any()]
+
+
+class CouplingFlow(nn.Module):
+    """A channel-aware spline coupling flow of ``[0, 1]^d``, the identity at initialisation.
+
+    Args:
+        dim: dimension ``d``.
+        n_channels: number of channels.
+        bins: spline bins per coordinate.
+        hidden: hidden width of the coupling networks.
+        layers: hidden layers of the coupling networks.
+        channel_mode: ``"conditional"`` or ``"per_channel"`` (see the module docstring).
+        repeats: how many times the logarithmic mask sequence is repeated.
+
+    ``forward(z, channel)`` maps latent ``z`` ``(n, d)`` to ``y`` and returns
+    ``(y, log|dy/dz|)``; ``inverse(y, channel)`` returns ``(z, log|dz/dy|)``,
+    and ``log|dz/dy|`` is the log-density of ``y``.
+    """
+
+    def __init__(self, dim: int, n_channels: int = 1, bins: int = 10, hidden: int = 64,
+                 layers: int = 3, channel_mode: str = "conditional", repeats: int = 1):
+        super().__init__()
+        self.dim = dim
+        self.n_channels = n_channels
+        masks = log_masks(dim) * repeats
+        self.blocks = nn.ModuleList(
+            SplineCoupling(m, n_channels, bins, hidden, layers, channel_mode) for m in masks)
+
+    def forward(self, z: torch.Tensor, channel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        log_jac = torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
+        for block in self.blocks:
+            z, lj = block(z, channel)
+            log_jac = log_jac + lj
+        return z, log_jac
+
+    def inverse(self, y: torch.Tensor, channel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        log_jac = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
+        for block in reversed(self.blocks):
+            y, lj = block(y, channel, inverse=True)
+            log_jac = log_jac + lj
+        return y, log_jac
+
+    def log_density(self, y: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        """``log q(y)`` ``(n,)`` of points ``y`` ``(n, d)`` under the flow."""
+        return self.inverse(y, channel)[1]

@@ -1,0 +1,236 @@
+"""The training loop of :class:`~madnis_plugin.sampler.madnis_sampler.MadnisSampler`.
+
+1. VEGAS pretraining (first call only): the per-channel grids adapt on the
+   integrand; they become the fixed VEGAS layer under the flow.
+2. Flow and channel-weight training, ``batches`` steps of ``batch_size``
+   points.  A share ``1 - buffered_fraction`` of the steps, spread evenly, are
+   *online*: fresh points are drawn (allocated across active channels in
+   proportion to each channel's weight standard deviation, with a floor),
+   evaluated and stored in the :class:`~madnis_plugin.sampler.buffer.SampleBuffer`;
+   the other steps re-use buffered points with importance reweighting.  The
+   loss (:mod:`~madnis_plugin.sampler.losses`) is minimised with Adam, a
+   cosine learning-rate decay and gradient-norm clipping; a step whose loss
+   is not finite is skipped and counted.
+3. Channel dropping: every ``drop_interval`` steps, active channels whose
+   running share of the integral is below ``drop_threshold`` are switched off
+   (weight 0, points reassigned; the channel weights of the others are
+   renormalised, so the estimate stays unbiased).
+
+The history (``sampler.history``) holds per-step losses, the relative
+standard deviation seen in online steps, active channels, drop events with the
+channel shares, the learned against the prior channel shares, and counts of
+non-finite integrand values and skipped steps.
+
+Example:
+    >>> from madnis_plugin.toys import GaussianPeaks
+    >>> from madnis_plugin.sampler import MadnisConfig, MadnisSampler
+    >>> cfg = MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=10, batch_size=128)
+    >>> s = MadnisSampler(GaussianPeaks(dim=2), cfg, seed=2)
+    >>> s.train()
+    >>> len(s.history["loss"])
+    10
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from madnis_plugin.sampler.buffer import SampleBuffer
+from madnis_plugin.sampler.losses import kl_loss, stratified_variance_loss
+from madnis_plugin.sampler.results import PhaseCost
+
+__all__ = ["Trainer", "is_online_step"]
+
+_RUNNING = 0.2  # weight of the newest online batch in the running channel estimates
+
+
+def is_online_step(step: int, buffered_fraction: float) -> bool:
+    """Whether ``step`` (0-based) draws fresh points: online steps spread evenly, the first one online.
+
+    Example:
+        >>> [is_online_step(i, 0.8) for i in range(6)]
+        [True, False, False, False, False, True]
+    """
+    online = 1.0 - buffered_fraction
+    return step == 0 or math.floor((step + 1) * online - 1e-9) > math.floor(step * online - 1e-9)
+
+
+class Trainer:
+    """Runs training steps on a :class:`MadnisSampler` (see the module docstring).
+
+    Args:
+        sampler: the sampler to train; its ``history`` and ``phases`` are extended.
+    """
+
+    def __init__(self, sampler):
+        self.s = sampler
+        cfg = sampler.config
+        self.cfg = cfg
+        self.n_channels = sampler.integrand.n_channels
+        self.buffer = SampleBuffer(self.n_channels, cfg.buffer_capacity, sampler.integrand.dim,
+                                   sampler.integrand.n_features, sampler.dtype, sampler.device)
+        self.loss_fn = {"variance": stratified_variance_loss, "kl": kl_loss}.get(cfg.loss)
+        if self.loss_fn is None:
+            raise ValueError(f"loss must be 'variance' or 'kl', not {cfg.loss!r}")
+        h = sampler.history
+        for key in ("loss", "lr", "active_channels", "online_steps", "rel_std", "drops"):
+            h.setdefault(key, [])
+        h.setdefault("n_nonfinite", 0)
+        h.setdefault("skipped_steps", 0)
+        self.running_integral = np.zeros(self.n_channels)
+
+    def _pretrain_vegas(self) -> None:
+        s = self.s
+        if "vegas" in s.phases or self.cfg.vegas_iterations <= 0:
+            return
+        s.vegas.train(self.cfg.vegas_iterations, self.cfg.vegas_points)
+        s.phases["vegas"] = s.vegas.phases["vegas"]
+        s.channel_std = np.where(s.vegas.channel_std > 0, s.vegas.channel_std, 0.0)
+        if not np.any(s.channel_std > 0):
+            s.channel_std = np.ones(self.n_channels)
+        last = s.vegas.history[-1]
+        s.scale = last["cross_section"] if last["cross_section"] > 0 else 1.0
+        s.history["vegas"] = s.vegas.history
+
+    def _online_batch(self, batch_size: int) -> tuple[dict[str, torch.Tensor], int]:
+        """Draw fresh points, store them, update the running estimates; returns the batch and its calls."""
+        s = self.s
+        counts = s.allocation(batch_size)
+        parts, means, stds, weights_all = [], np.zeros(self.n_channels), np.zeros(self.n_channels), []
+        for c, n in enumerate(counts):
+            if n == 0:
+                continue
+            drawn = s.draw_channel(c, int(n))
+            s.history["n_nonfinite"] += drawn.n_nonfinite
+            if s.history["loss"] == [] and c == int(np.argmax(counts)) and self.cfg.learn_channel_weights:
+                s.channel_weights.fit_standardisation(s.tensor(drawn.features))
+            part = {"channel": torch.full((int(n),), c, dtype=torch.int64, device=s.device),
+                    "y": drawn.y, "f_y": s.tensor(drawn.f_y), "prior": s.tensor(drawn.prior),
+                    "features": s.tensor(drawn.features), "log_g": drawn.log_g}
+            self.buffer.add(c, part["y"], part["f_y"], part["prior"], part["features"], part["log_g"])
+            parts.append(part)
+            w = s.weights(drawn)
+            weights_all.append(w)
+            means[c], stds[c] = w.mean(), w.std()
+        active = s.active & (counts > 0)
+        # Running estimates: per-channel integral (for dropping) and std (for allocation).
+        if not self.running_integral.any():
+            self.running_integral = means.copy()
+            s.channel_std = np.where(active, stds, s.channel_std)
+        else:
+            self.running_integral = np.where(active, (1 - _RUNNING) * self.running_integral + _RUNNING * means, 0.0)
+            s.channel_std = np.where(active, (1 - _RUNNING) * s.channel_std + _RUNNING * stds, 0.0)
+        total = float(self.running_integral.sum())
+        if total > 0:
+            s.scale = total
+        error = math.sqrt(sum((stds[c] ** 2) / counts[c] for c in range(self.n_channels) if counts[c] > 1))
+        sigma = float(means.sum())
+        rel_std = math.sqrt(counts.sum()) * error / sigma if sigma > 0 else float("inf")
+        s.history["online_steps"].append(s.trained_steps)
+        s.history["rel_std"].append(rel_std)
+        batch = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+        return batch, int(counts.sum())
+
+    def _loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        s = self.s
+        log_q = s.flow.log_density(batch["y"], batch["channel"])
+        alpha = s.channel_weights(batch["prior"], batch["features"])
+        alpha_c = alpha.gather(1, batch["channel"][:, None])[:, 0]
+        return self.loss_fn(batch["channel"], alpha_c * batch["f_y"], log_q, batch["log_g"],
+                            self.n_channels, scale=s.scale)
+
+    def _drop_channels(self) -> None:
+        s = self.s
+        shares = self.running_integral / max(self.running_integral.sum(), 1e-300)
+        candidates = s.active & (shares < self.cfg.drop_threshold)
+        # Never drop the last channels: keep the largest one at least.
+        if candidates.sum() >= s.active.sum():
+            candidates[int(np.argmax(np.where(s.active, shares, -1)))] = False
+        event = {"step": s.trained_steps, "shares_before": shares.tolist(),
+                 "dropped": np.nonzero(candidates)[0].tolist()}
+        if candidates.any():
+            s.active &= ~candidates
+            s.channel_weights.active.copy_(torch.as_tensor(s.active, device=s.device))
+            for c in np.nonzero(candidates)[0]:
+                self.buffer.clear(int(c))
+                self.running_integral[c] = 0.0
+                s.channel_std[c] = 0.0
+            kept = self.running_integral / max(self.running_integral.sum(), 1e-300)
+            event["shares_after"] = kept.tolist()
+        s.history["drops"].append(event)
+
+    @torch.no_grad()
+    def _channel_weight_shares(self) -> dict[str, list[float]]:
+        """Shares of the integral per channel with the prior and with the learned weights, from the buffer."""
+        s = self.s
+        prior_share, learned_share = np.zeros(self.n_channels), np.zeros(self.n_channels)
+        for c in range(self.n_channels):
+            n = self.buffer.size(c)
+            if n == 0 or not s.active[c]:
+                continue
+            data = {k: v[:n] for k, v in self.buffer.data[c].items()}
+            inv_g = torch.exp(-data["log_g"])
+            alpha = s.channel_weights(data["prior"], data["features"])[:, c]
+            prior_share[c] = float((data["prior"][:, c] * data["f_y"] * inv_g).mean())
+            learned_share[c] = float((alpha * data["f_y"] * inv_g).mean())
+        norm = lambda a: (a / a.sum()).tolist() if a.sum() > 0 else a.tolist()  # noqa: E731
+        return {"prior": norm(prior_share), "learned": norm(learned_share)}
+
+    def run(self, batches: int, batch_size: int,
+            progress: Callable[[dict[str, Any]], None] | None = None, progress_interval: int = 50) -> None:
+        """Pretrain VEGAS if needed, then train ``batches`` steps of ``batch_size`` points."""
+        self._pretrain_vegas()
+        s, cfg = self.s, self.cfg
+        if batches <= 0:
+            return
+        start = time.perf_counter()
+        params = list(s.flow.parameters()) + (list(s.channel_weights.parameters()) if cfg.learn_channel_weights else [])
+        optimizer = torch.optim.Adam(params, lr=cfg.learning_rate)
+        if cfg.lr_schedule == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=batches, eta_min=cfg.learning_rate * cfg.lr_min_factor)
+        elif cfg.lr_schedule == "constant":
+            scheduler = None
+        else:
+            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', not {cfg.lr_schedule!r}")
+        n_calls = 0
+        for step in range(batches):
+            if is_online_step(step, cfg.buffered_fraction) or self.buffer.count.sum() == 0:
+                batch, calls = self._online_batch(batch_size)
+                n_calls += calls
+            else:
+                batch = self.buffer.draw(s.allocation(batch_size), self.s.rng)
+            optimizer.zero_grad(set_to_none=True)
+            loss = self._loss(batch)
+            if torch.isfinite(loss):
+                loss.backward()
+                grads_finite = all(torch.isfinite(p.grad).all() for p in params if p.grad is not None)
+                if grads_finite:
+                    if cfg.gradient_clip > 0:
+                        torch.nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
+                    optimizer.step()
+                else:
+                    s.history["skipped_steps"] += 1
+            else:
+                s.history["skipped_steps"] += 1
+            if scheduler is not None:
+                scheduler.step()
+            s.trained_steps += 1
+            s.history["loss"].append(float(loss.detach()))
+            s.history["lr"].append(optimizer.param_groups[0]["lr"])
+            s.history["active_channels"].append(int(s.active.sum()))
+            if cfg.drop_interval > 0 and (step + 1) % cfg.drop_interval == 0 and s.active.sum() > 1:
+                self._drop_channels()
+            if progress is not None and ((step + 1) % progress_interval == 0 or step + 1 == batches):
+                progress({"step": step + 1, "loss": s.history["loss"][-1],
+                          "rel_std": s.history["rel_std"][-1] if s.history["rel_std"] else float("nan"),
+                          "active_channels": int(s.active.sum()), "lr": s.history["lr"][-1]})
+        s.history["channel_weight_shares"] = self._channel_weight_shares()
+        s.phases.setdefault("training", PhaseCost())
+        s.phases["training"].add(n_calls, time.perf_counter() - start)
+
