@@ -10,6 +10,15 @@
 
 #include <math.h>
 
+/* Complex products and quotients here never meet infinities or NaNs that
+ * matter, so use the plain textbook formulas instead of C99 Annex G's
+ * library calls (__muldc3), which cost a factor of several in speed. */
+#if defined(__clang__)
+#pragma STDC CX_LIMITED_RANGE ON
+#elif defined(__GNUC__)
+#pragma GCC optimize("cx-limited-range")
+#endif
+
 static void set_momentum(HelasWave* w, const double p[4], double sign)
 {
     for (int mu = 0; mu < 4; ++mu) w->p[mu] = sign * p[mu];

@@ -307,6 +307,7 @@ TECHNICAL_KEYS: frozenset[str] = frozenset({
     "gridrun", "keep_log", "analysis", "nevt_job", "maxweight_factor", "bias_parameters",
     "xmtcentral", "issgridfile", "fixed_extra_scale", "mue_ref_fixed", "mue_over_ref",
     "ievo_eva", "eva_scale", "pdlabel1", "pdlabel2",
+    "sys_scalecorrelation", "gseed",
 })
 
 #: Physics this tool does not do; the value MadGraph uses when it is off.
@@ -517,8 +518,10 @@ class RunCard(Mapping[str, Any]):
                                f"(use {', '.join(_EVENT_NORMS)})")
         if self["maxjetflavor"] not in (4, 5):
             fail("maxjetflavor", f"maxjetflavor = {self['maxjetflavor']} is not supported (use 4 or 5)")
-        for key in ("ebeam1", "ebeam2", "scale", "dsqrt_q2fact1", "dsqrt_q2fact2", "scalefact",
-                    "bwcutoff"):
+        in_use = ["ebeam1", "ebeam2", "bwcutoff"]
+        in_use += ["scale"] if self["fixed_ren_scale"] else ["scalefact"]
+        in_use += ["dsqrt_q2fact1", "dsqrt_q2fact2"] if self["fixed_fac_scale"] else ["scalefact"]
+        for key in dict.fromkeys(in_use):
             if not (math.isfinite(self[key]) and self[key] > 0):
                 fail(key, f"{key} = {self[key]} must be a positive number")
         for key, inactive in UNSUPPORTED_PHYSICS_KEYS.items():

@@ -13,12 +13,16 @@ goes to stderr when it is a terminal and stays quiet when piped.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+
+#: Modules that contribute subcommands: each has ``register(subparsers)``.
+COMMAND_MODULES: list[str] = []
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     group = config.add_mutually_exclusive_group(required=True)
     group.add_argument("--libdir", action="store_true")
     group.add_argument("--includedir", action="store_true")
+    for module_name in COMMAND_MODULES:
+        # Each module adds its subcommands and sets `handler` (args -> exit code) on them.
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
@@ -106,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from . import api, resources
+
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args))
 
     if args.command == "processes":
         from .process import ProcessMetadata

@@ -53,7 +53,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -734,8 +734,3 @@ def mkPDF(name_or_path: str | int | os.PathLike[str] = DEFAULT_PDF_SET, member: 
         raise ImportError("backend='lhapdf' needs the lhapdf Python module")
     return GridPDF(set_dir, set_name, member)
 
-
-def _describe(pdf: GridPDF | LHAPDFModulePDF) -> Mapping[str, Any]:
-    """A short summary of a loaded member (used in logs and run banners)."""
-    return {"set": pdf.set_name, "member": pdf.member, "lhapdf_id": pdf.lhapdf_id,
-            "backend": pdf.backend, "flavors": pdf.flavors}

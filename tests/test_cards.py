@@ -271,6 +271,13 @@ def test_non_positive_energy_is_refused():
         RunCard.from_text(" -1 = ebeam1\n")
 
 
+def test_unused_scale_values_are_not_checked():
+    rc = RunCard.from_text(" F = fixed_ren_scale\n F = fixed_fac_scale\n 0 = scale\n 0 = dsqrt_q2fact1\n")
+    assert rc["scale"] == 0.0
+    with pytest.raises(CardError, match="scale = 0.0 must be a positive number"):
+        RunCard.from_text(" T = fixed_ren_scale\n 0 = scale\n")
+
+
 def test_non_strict_reading_skips_the_support_check():
     rc = RunCard.from_text(" 1 = ickkw\n", strict=False)
     assert rc["ickkw"] == 1 and math.isfinite(rc["xqcut"])

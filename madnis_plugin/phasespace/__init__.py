@@ -17,7 +17,7 @@ Example:
 """
 
 from .channel import ChannelMap, PhaseSpacePoint, build_channel
-from .folding import fold_equivalent_channels
+from .folding import fold_equivalent_channels, identical_particle_permutations
 from .rambo import Rambo, massless_volume
 from .topology import Node, Topology, parse_diagram
 
@@ -28,6 +28,7 @@ __all__ = [
     "Rambo",
     "massless_volume",
     "fold_equivalent_channels",
+    "identical_particle_permutations",
     "Node",
     "Topology",
     "parse_diagram",

@@ -98,6 +98,20 @@ class ChannelMap:
             self.luminosity = MomentumFractions(self.e_cm, shat_min, resonance=self.tree.root_sampler)
         self.dim = self.tree.dim + (2 if self.hadronic else 0)
 
+    def s_channel_propagators(self) -> list[tuple[int, tuple[int, ...]]]:
+        """The channel's s-channel propagators as ``(pdg, legs)``, parents before daughters.
+
+        ``legs`` are the 1-based final-state legs whose momenta sum to the
+        propagator's; flat-chain nodes (no particle) are left out. An event
+        writer marks these as intermediate resonances.
+        """
+        return [
+            (node.pdg, node.legs)
+            for block in self.topology.blocks
+            for node in block.internal_nodes()
+            if node.flat_power is None and node.pdg != 0
+        ]
+
     def map(self, r: np.ndarray) -> PhaseSpacePoint:
         """Map ``r`` (``(n, dim)``, float64 in [0, 1)) to a :class:`PhaseSpacePoint`."""
         r = np.asarray(r, dtype=np.float64)

@@ -79,6 +79,11 @@ class Uniform(InvariantSampler):
 class BreitWigner(InvariantSampler):
     """Flattens ``1 / ((s - M^2)^2 + M^2 Gamma^2)`` with ``s = M^2 + M Gamma tan(theta)``.
 
+    Angles are measured from the lower end of the range (``arctan2`` of the
+    tangent difference) rather than as differences of two arctangents, which
+    would lose all digits for a narrow range far from the pole (a narrow
+    resonance squeezed below threshold).
+
     Args:
         mass: pole mass ``M`` (GeV, > 0).
         width: width ``Gamma`` (GeV, > 0).
@@ -91,25 +96,31 @@ class BreitWigner(InvariantSampler):
         if not (self.mass > 0 and self.width > 0):
             raise ValueError(f"BreitWigner needs mass > 0 and width > 0, got {self.mass}, {self.width}")
 
-    def _angles(self, lo, hi):
-        m2, mg = self.mass**2, self.mass * self.width
-        return np.arctan((lo - m2) / mg), np.arctan((np.maximum(hi, lo) - m2) / mg)
+    def _setup(self, lo, hi):
+        mg = self.mass * self.width
+        x_lo = (lo - self.mass**2) / mg
+        span = (np.maximum(hi, lo) - lo) / mg
+        # arctan(x_hi) - arctan(x_lo) with x_hi = x_lo + span, without cancellation
+        angle = np.arctan2(span, 1.0 + x_lo * (x_lo + span))
+        return mg, x_lo, angle
+
+    def _density_inverse(self, s, mg):
+        return ((s - self.mass**2) ** 2 + mg**2) / mg
 
     def map(self, r, lo, hi):
-        m2, mg = self.mass**2, self.mass * self.width
-        a_lo, a_hi = self._angles(lo, hi)
-        s = m2 + mg * np.tan(a_lo + r * (a_hi - a_lo))
-        s = np.clip(s, lo, np.maximum(hi, lo))
-        jac = (a_hi - a_lo) * ((s - m2) ** 2 + mg**2) / mg
-        return _finalise(s, jac, lo, hi)
+        mg, x_lo, angle = self._setup(lo, hi)
+        tangent = np.tan(r * angle)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            offset = mg * tangent * (1.0 + x_lo**2) / (1.0 - x_lo * tangent)
+        s = np.clip(lo + offset, lo, np.maximum(hi, lo))
+        return _finalise(s, angle * self._density_inverse(s, mg), lo, hi)
 
     def inverse(self, s, lo, hi):
-        m2, mg = self.mass**2, self.mass * self.width
-        a_lo, a_hi = self._angles(lo, hi)
+        mg, x_lo, angle = self._setup(lo, hi)
+        d = (s - lo) / mg
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(a_hi > a_lo, (np.arctan((s - m2) / mg) - a_lo) / (a_hi - a_lo), 0.0)
-        jac = (a_hi - a_lo) * ((s - m2) ** 2 + mg**2) / mg
-        return r, np.where(hi >= lo, jac, 0.0)
+            r = np.arctan2(d, 1.0 + x_lo * (x_lo + d)) / angle
+        return _clean_inverse(r, angle * self._density_inverse(s, mg), hi >= lo)
 
 
 def _power_map(r: np.ndarray, a: np.ndarray, b: np.ndarray, nu: float) -> tuple[np.ndarray, np.ndarray]:

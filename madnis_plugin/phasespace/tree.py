@@ -26,7 +26,7 @@ Example:
     >>> tm = TreeMap(flat_topology(4), masses=np.zeros(4), mass_width=lambda pdg: (0.0, 0.0))
     >>> p, jac = tm.map(np.full((1, tm.dim), 0.3), np.array([100.0]))
     >>> p.shape, bool(np.isclose(jac[0], 1 / (8 * np.pi)))
-    ((1, 2, 4), True)
+    ((1, 4, 4), True)
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from .kinematics import (
     angles_of,
     boost_from_rest,
     boost_to_rest,
-    invariant_mass,
     kallen,
     dot_on_shell,
     momentum_from_angles,
@@ -91,6 +90,28 @@ def incoming_momenta(sqrt_s: np.ndarray, m1: float, m2: float) -> tuple[np.ndarr
 def _squared_range(lo_mass: np.ndarray, hi_mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(lo^2, hi^2)`` of a mass range; an empty range (``hi < lo``) stays empty (``hi^2 = -1``)."""
     return lo_mass**2, np.where(hi_mass >= lo_mass, hi_mass**2, -1.0)
+
+
+def _rest_frame_momentum(pa, pb, parent, mass, m_a, m_b):
+    """Daughter ``a`` of ``parent -> a b`` in the parent's rest frame (pure boost), ``(n, 4)``.
+
+    A fast parent (Lorentz factor ``gamma``) loses ``gamma^2`` digits in a direct
+    boost; here the component along the flight direction comes from the energy
+    difference ``E_a - E_b = gamma (E_a* - E_b*) + 2 gamma beta p_par*`` and the
+    transverse part, which a boost keeps, from ``P x (p_a x p_b) / |P|^2``, so
+    only ``gamma`` digits are lost, as many as the lab momenta hold.
+    """
+    direct = boost_to_rest(pa, parent, mass)
+    p_vec = parent[:, 1:]
+    p_abs = np.linalg.norm(p_vec, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = p_vec / p_abs[:, None]
+        energy_gap = (m_a**2 - m_b**2) / mass
+        parallel = ((pa[:, 0] - pb[:, 0]) - parent[:, 0] / mass * energy_gap) * mass / (2.0 * p_abs)
+        transverse = np.cross(unit, np.cross(pa[:, 1:], pb[:, 1:])) / p_abs[:, None]
+        stable = np.concatenate([direct[:, :1], parallel[:, None] * unit + transverse], axis=-1)
+    fast = p_abs > mass
+    return np.where(fast[:, None] & np.isfinite(stable), stable, direct)
 
 
 class _Columns:
@@ -202,10 +223,26 @@ class TreeMap:
         return q0, q_abs, axis
 
     def _t_step_kinematics(self, rest_mass, m_x, m_rest, q2, q0, q_abs):
+        """``(|p|, E_x, t_hi, t_hi - t_lo)`` of ``q + p_b -> X + rest'`` in the rest frame of ``q + p_b``.
+
+        ``t = q2 + m_x^2 - 2 (q0 E_x - |q||p| cos)`` spans ``[t_lo, t_hi]``. The forward
+        edge ``t_hi`` cancels for massless legs, so it is taken from the product
+        ``t_hi t_lo``, a polynomial in the invariants that vanishes exactly with
+        the masses (the power-law maps are sensitive to a spurious pole offset).
+        """
         p_abs = two_body_momentum(rest_mass, m_x, m_rest)
         e_x = (rest_mass**2 + m_x**2 - m_rest**2) / (2.0 * rest_mass)
-        base = q2 + m_x**2 - 2.0 * q0 * e_x
-        return p_abs, e_x, base, base - 2.0 * q_abs * p_abs, base + 2.0 * q_abs * p_abs
+        s, a, b = rest_mass**2, q2, self.masses[self._t_to] ** 2
+        c, d = m_x**2, m_rest**2
+        product = (
+            a * a * d - a * b * c - a * b * d + a * b * s - a * c * d + a * d * d - a * d * s
+            + b * b * c + b * c * c - b * c * d - b * c * s + c * d * s
+        ) / s
+        t_lo = q2 + m_x**2 - 2.0 * (q0 * e_x + q_abs * p_abs)
+        direct = q2 + m_x**2 - 2.0 * (q0 * e_x - q_abs * p_abs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t_hi = np.where(np.abs(t_lo) >= np.abs(direct), product / t_lo, direct)
+        return p_abs, e_x, t_hi, 4.0 * q_abs * p_abs
 
     def _t_chain(self, r, sqrt_s, p_in, block_mass, cols, jac):
         k = len(block_mass)
@@ -222,12 +259,12 @@ class TreeMap:
             else:
                 m_rest = block_mass[k - 1]
             q0, q_abs, axis = self._chain_frame(p_b, rest, rest_mass, q2)
-            p_abs, e_x, base, t_lo, t_hi = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
+            p_abs, e_x, t_hi, width = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
             # Sample the distance v = t_hi - t from the forward edge: 1 - cos(theta) = v / (2 |q| |p|).
-            v, dt = self._t_samplers[j].map_distance(r[:, cols.take()], t_hi, t_hi - t_lo)
+            v, dt = self._t_samplers[j].map_distance(r[:, cols.take()], t_hi, width)
             t = t_hi - v
             gap_forward = np.clip(v / (2.0 * q_abs * p_abs), 0.0, 2.0)
-            gap_backward = np.clip((t_hi - t_lo - v) / (2.0 * q_abs * p_abs), 0.0, 2.0)
+            gap_backward = np.clip((width - v) / (2.0 * q_abs * p_abs), 0.0, 2.0)
             phi = _TWO_PI * r[:, cols.take()]
             x_rest = momentum_from_angles(
                 e_x, p_abs, 1.0 - gap_forward, phi, sin_theta=np.sqrt(gap_forward * gap_backward)
@@ -340,13 +377,13 @@ class TreeMap:
             else:
                 m_rest = block_mass[k - 1]
             q0, q_abs, axis = self._chain_frame(p_b, rest, rest_mass, q2)
-            p_abs, e_x, base, t_lo, t_hi = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
+            p_abs, e_x, t_hi, width = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
             x_rest = boost_to_rest(block_p[j], rest, rest_mass)
             direction = np.concatenate([x_rest[:, :1], rotate_to_z(x_rest[:, 1:], axis)], axis=-1)
             _, phi = angles_of(direction)
             v = 2.0 * q_abs * p_abs * one_minus_cos(direction)
             t = t_hi - v
-            r[:, cols.take()] = self._t_samplers[j].inverse_distance(v, t_hi, t_hi - t_lo)[0]
+            r[:, cols.take()] = self._t_samplers[j].inverse_distance(v, t_hi, width)[0]
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
@@ -359,7 +396,7 @@ class TreeMap:
             r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a), mass - self.min_mass(b))
         if not b.is_leg:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b), mass - m_a)
-        cos_theta, phi = angles_of(boost_to_rest(momentum(a), p, mass))
+        cos_theta, phi = angles_of(_rest_frame_momentum(momentum(a), momentum(b), p, mass, m_a, m_b))
         r[:, cols.take()] = 0.5 * (cos_theta + 1.0)
         r[:, cols.take()] = phi / _TWO_PI
         self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols)

@@ -6,7 +6,7 @@ has density ``q_c`` and the channel's integrand is ``F_c = alpha_c f``.  With
 ``a = F^2 / (q g)`` and ``b = F / g`` averaged over channel ``c``'s samples:
 
 * stratified variance (default): ``sum_c sigma_c`` with
-  ``sigma_c^2 = <a> - <b>^2``, the variance of the channel's weights under
+  ``sigma_c^2 = <(q / g) (F / q - <b>)^2>``, the variance of the channel's weights under
   ``q_c``.  With points allocated in proportion to ``sigma_c`` the variance of
   the total is ``(sum_c sigma_c)^2 / N``, so this is the quantity to minimise;
   its gradient trains the flows and the channel weights together (MadNIS,
@@ -55,11 +55,12 @@ def stratified_variance_loss(channel: torch.Tensor, integrand: torch.Tensor, log
     """
     f = integrand / scale
     log_g = log_g.detach()
-    a = f * f * torch.exp(-log_q - log_g)
-    b = f * torch.exp(-log_g)
-    mean_a, counts = channel_means(channel, a, n_channels)
-    mean_b, _ = channel_means(channel, b, n_channels)
-    variance = (mean_a - mean_b * mean_b).clamp_min(0.0)
+    integral, counts = channel_means(channel, f * torch.exp(-log_g), n_channels)
+    # (q/g)(F/q - I)^2 >= 0 term by term: unlike <a> - <b>^2 it cannot turn
+    # negative on a small or reweighted batch, and has the same expected gradient.
+    ratio = torch.exp(log_q - log_g)
+    deviation = f * torch.exp(-log_q) - integral[channel]
+    variance, _ = channel_means(channel, ratio * deviation * deviation, n_channels)
     # sqrt has an infinite slope at 0; a tiny offset keeps empty or exact channels finite.
     sigma = torch.sqrt(variance + 1e-20)
     return torch.where(counts > 1, sigma, torch.zeros_like(sigma)).sum()

@@ -1,0 +1,90 @@
+"""Rational-quadratic spline coupling flows on the unit hypercube."""
+
+import itertools
+
+import pytest
+import torch
+
+from madnis_plugin.sampler.flows import CouplingFlow, log_masks, rq_spline
+
+CHANNEL_MODES = ["conditional", "per_channel"]
+
+
+def random_flow(dim, n_channels, mode, scale=0.1, seed=0):
+    """A flow pushed away from the identity by random parameter noise of size ``scale``."""
+    torch.manual_seed(seed)
+    flow = CouplingFlow(dim, n_channels, channel_mode=mode).double()
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(scale * torch.randn_like(p))
+    return flow
+
+
+@pytest.mark.parametrize("mode", CHANNEL_MODES)
+def test_untrained_flow_is_the_identity(mode):
+    flow = CouplingFlow(5, 3, channel_mode=mode).double()
+    z = torch.rand(500, 5, dtype=torch.float64)
+    channel = torch.randint(0, 3, (500,))
+    y, log_jac = flow(z, channel)
+    # Equal bins and unit slopes give y = x up to float64 rounding.
+    assert torch.allclose(y, z, atol=1e-14, rtol=0)
+    assert log_jac.abs().max() < 1e-13
+
+
+@pytest.mark.parametrize("mode", CHANNEL_MODES)
+def test_inverse_undoes_forward_and_log_jacobians_cancel(mode):
+    flow = random_flow(5, 3, mode)
+    z = torch.rand(1000, 5, dtype=torch.float64)
+    channel = torch.randint(0, 3, (1000,))
+    y, log_jac = flow(z, channel)
+    z_back, log_jac_inv = flow.inverse(y, channel)
+    # A moderately deformed flow (log-Jacobians of order 1) inverts to rounding level.
+    assert log_jac.std() > 0.1
+    assert torch.allclose(z_back, z, atol=1e-10, rtol=0)
+    assert torch.allclose(log_jac + log_jac_inv, torch.zeros(1000, dtype=torch.float64), atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", CHANNEL_MODES)
+def test_log_jacobian_equals_autograd_determinant(mode):
+    flow = random_flow(4, 2, mode)
+    channel = torch.tensor([1])
+    z = torch.rand(1, 4, dtype=torch.float64)
+    jacobian = torch.autograd.functional.jacobian(lambda t: flow(t, channel)[0], z).reshape(4, 4)
+    assert flow(z, channel)[1].item() == pytest.approx(torch.linalg.slogdet(jacobian)[1].item(), abs=1e-9)
+
+
+def test_flow_maps_the_hypercube_onto_itself_and_density_integrates_to_one():
+    flow = random_flow(2, 1, "conditional", scale=0.2)
+    n = 40_000
+    y = torch.rand(n, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    density = flow.log_density(y, torch.zeros(n, dtype=torch.int64)).exp()
+    z, _ = flow(torch.rand(1000, 2, dtype=torch.float64), torch.zeros(1000, dtype=torch.int64))
+    assert ((z >= 0) & (z <= 1)).all()
+    # The mean of q over uniform points estimates its integral, within 5 standard errors.
+    assert density.std() > 0.05
+    assert density.mean().item() == pytest.approx(1.0, abs=5 * density.std().item() / n ** 0.5)
+
+
+def test_channels_get_different_maps_once_trained_apart():
+    flow = random_flow(2, 2, "per_channel")
+    z = torch.rand(10, 2, dtype=torch.float64)
+    y0, _ = flow(z, torch.zeros(10, dtype=torch.int64))
+    y1, _ = flow(z, torch.ones(10, dtype=torch.int64))
+    assert not torch.allclose(y0, y1)
+
+
+@pytest.mark.parametrize("dim", [2, 3, 5, 8, 11])
+def test_every_coordinate_conditions_every_other_within_the_mask_sequence(dim):
+    masks = log_masks(dim)
+    assert len(masks) <= 2 * (dim - 1).bit_length()
+    for i, j in itertools.permutations(range(dim), 2):
+        # Some block transforms i while j is among its conditions.
+        assert any(m[i] and not m[j] for m in masks), (i, j)
+
+
+def test_spline_with_equal_bins_and_unit_slopes_is_the_identity():
+    x = torch.rand(100, dtype=torch.float64)
+    k = 7
+    widths = torch.full((100, k), 1 / k, dtype=torch.float64)
+    y, log_slope = rq_spline(x, widths, widths, torch.ones(100, k + 1, dtype=torch.float64))
+    assert torch.allclose(y, x, atol=1e-15) and log_slope.abs().max() < 1e-14

@@ -1,0 +1,305 @@
+"""Properties of the phase-space channel maps on synthetic diagram trees.
+
+Every map must have an exact density: the Monte Carlo mean of its Jacobian is the
+phase-space volume. Massless volumes have a closed form; massive two-body ones
+too, and massive three-body ones come from an independent integral over the
+Dalitz region (scipy quad). Statistical tests use fixed seeds and a 5 sigma
+band (sigma estimated from the same sample), so a correct map fails about once
+in 10^6 runs while a wrong normalisation factor (2, pi, ...) fails always.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.stats import qmc
+
+from madnis_plugin.phasespace import ChannelMap, PhaseSpacePoint, Rambo, build_channel, massless_volume
+from madnis_plugin.phasespace.kinematics import kallen, minkowski_square
+
+E_CM = 500.0
+N_SIGMA = 5.0
+
+
+def prop(ident: int, kind: str, daughters: list[int], pdg: int) -> dict:
+    return {"id": ident, "type": kind, "daughters": daughters, "pdg": pdg}
+
+
+# Wide resonances keep the weight variance of a flat integrand small enough for
+# 5-sigma volume checks with 10^5 points; the narrow physical widths are used
+# where only finiteness, conservation and inverses are tested.
+WIDE = {23: (91.19, 30.0), 24: (80.4, 25.0), 6: (173.0, 50.0), 25: (125.0, 40.0)}
+PHYSICAL = {23: (91.1876, 2.4952), 24: (80.419, 2.0476), 6: (173.0, 1.4915), 25: (125.0, 0.00407)}
+
+
+def widths(table: dict[int, tuple[float, float]]):
+    return lambda pdg: table.get(abs(pdg), (0.0, 0.0))
+
+
+# name -> (propagators, number of final-state particles)
+DIAGRAMS: dict[str, tuple[list[dict] | None, int]] = {
+    "flat_2": (None, 2),
+    "flat_3": (None, 3),
+    "flat_5": (None, 5),
+    "s_z_2": ([prop(-1, "s", [3, 4], 23)], 2),
+    "s_photon_2": ([prop(-1, "s", [3, 4], 22)], 2),
+    "t_2_closed": ([prop(-1, "t", [1, 3], 21), prop(-2, "t", [-1, 4], 0)], 2),
+    "t_2_open": ([prop(-1, "t", [1, 3], 11)], 2),
+    "t_2_from_leg2": ([prop(-1, "t", [2, 4], 21), prop(-2, "t", [-1, 3], 0)], 2),
+    "s_chain_3": ([prop(-1, "s", [4, 5], 23), prop(-2, "s", [3, -1], 22)], 3),
+    "t_block_3": ([prop(-1, "s", [4, 5], 23), prop(-2, "t", [1, 3], 21), prop(-3, "t", [-2, -1], 0)], 3),
+    "t_chain_3": ([prop(-1, "t", [1, 3], 22), prop(-2, "t", [-1, 4], 21), prop(-3, "t", [-2, 5], 0)], 3),
+    "t_chain_4_massive": (
+        [prop(-1, "s", [4, 5], 23), prop(-2, "t", [1, 3], 24), prop(-3, "t", [-2, -1], 24), prop(-4, "t", [-3, 6], 0)],
+        4,
+    ),
+    "s_double_4": ([prop(-1, "s", [3, 4], 24), prop(-2, "s", [5, 6], -24), prop(-3, "s", [-1, -2], 23)], 4),
+    "s_decay_chain_5": (
+        [prop(-1, "s", [4, 5], 24), prop(-2, "s", [3, -1], 6), prop(-3, "s", [6, 7], 22), prop(-4, "s", [-2, -3], 21)],
+        5,
+    ),
+    "t_decay_chain_5": (
+        [prop(-1, "s", [4, 5], 24), prop(-2, "s", [3, -1], 6), prop(-3, "s", [6, 7], 25),
+         prop(-4, "t", [1, -2], 6), prop(-5, "t", [-4, -3], 0)],
+        5,
+    ),
+    # g g > t t~ > b e+ ve b~ e- ve~, legs 3..8: b e+ ve b~ e- ve~
+    "ttbar_dilepton_s": (
+        [prop(-1, "s", [4, 5], 24), prop(-2, "s", [3, -1], 6), prop(-3, "s", [7, 8], -24),
+         prop(-4, "s", [6, -3], -6), prop(-5, "s", [-2, -4], 21)],
+        6,
+    ),
+    "ttbar_dilepton_t": (
+        [prop(-1, "s", [4, 5], 24), prop(-2, "s", [3, -1], 6), prop(-3, "s", [7, 8], -24),
+         prop(-4, "s", [6, -3], -6), prop(-5, "t", [1, -2], 6), prop(-6, "t", [-5, -4], 0)],
+        6,
+    ),
+}
+
+
+def channel(name: str, masses: np.ndarray | None = None, table=WIDE, **kwargs) -> ChannelMap:
+    diagram, n_final = DIAGRAMS[name]
+    if masses is None:
+        masses = np.zeros(n_final + 2)
+    return build_channel(None if diagram is None else {"propagators": diagram}, masses, widths(table), **kwargs)
+
+
+def sample(cmap: ChannelMap, n: int, seed: int) -> tuple[np.ndarray, PhaseSpacePoint]:
+    r = np.random.default_rng(seed).random((n, cmap.dim))
+    return r, cmap.map(r)
+
+
+def assert_mc_equals(weights: np.ndarray, expected: float) -> None:
+    mean = weights.mean()
+    error = weights.std() / math.sqrt(len(weights))
+    assert abs(mean - expected) < N_SIGMA * error + 1e-12 * abs(expected), (mean, error, expected)
+
+
+# ----------------------------------------------------------------------------- volumes
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_rambo_massless_weight_is_the_closed_form_volume(n):
+    rambo = Rambo(np.zeros(n + 2), e_cm=E_CM)
+    _, pt = sample(rambo, 2000, seed=n)
+    np.testing.assert_allclose(pt.jacobian, massless_volume(n, E_CM**2), rtol=1e-11)
+
+
+def test_massless_volume_formula_matches_two_and_three_body_closed_forms():
+    s = 7.0
+    assert math.isclose(massless_volume(2, s), 1.0 / (8.0 * math.pi))
+    assert math.isclose(massless_volume(3, s), s / (256.0 * math.pi**3))
+
+
+@pytest.mark.parametrize("name", [k for k, (_, n) in DIAGRAMS.items() if n <= 5])
+def test_channel_density_integrates_the_massless_volume(name):
+    cmap = channel(name, e_cm=E_CM)
+    n_final = DIAGRAMS[name][1]
+    _, pt = sample(cmap, 100_000, seed=1)
+    assert_mc_equals(pt.jacobian, massless_volume(n_final, E_CM**2))
+
+
+@pytest.mark.parametrize("name", ["s_z_2", "t_2_closed", "t_block_3", "flat_5"])
+def test_hadronic_channel_integrates_the_massless_volume_over_x1_x2(name):
+    # Int dx1 dx2 Theta(x1 x2 > tau0) Phi_n(x1 x2 s) = Phi_n(s) Int_tau0^1 dtau (-ln tau) tau^k, k = n - 2
+    tau0 = 0.01
+    n_final = DIAGRAMS[name][1]
+    k = n_final - 2
+    tau_integral = 1.0 / (k + 1) ** 2 + tau0 ** (k + 1) * (math.log(tau0) / (k + 1) - 1.0 / (k + 1) ** 2)
+    cmap = channel(name, e_cm=E_CM, hadronic=True, tau_min=tau0)
+    _, pt = sample(cmap, 100_000, seed=2)
+    assert_mc_equals(pt.jacobian, massless_volume(n_final, E_CM**2) * tau_integral)
+
+
+def two_body_volume(sqrt_s: float, m1: float, m2: float) -> float:
+    return math.sqrt(kallen(sqrt_s**2, m1**2, m2**2)) / (8.0 * math.pi * sqrt_s**2)
+
+
+@pytest.mark.parametrize("name", ["s_z_2", "t_2_closed", "flat_2"])
+@pytest.mark.parametrize("m3,m4", [(173.0, 173.0), (4.7, 80.4), (0.0, 125.0)])
+def test_channel_density_integrates_the_massive_two_body_volume(name, m3, m4):
+    # The angular variables enter linearly, so a 1-D quad over the t/angle variable is exact to 1e-8.
+    cmap = channel(name, masses=np.array([0.0, 0.0, m3, m4]), table=PHYSICAL, e_cm=E_CM)
+
+    def jac(u: float) -> float:
+        return float(cmap.map(np.array([[u, 0.37]])).jacobian[0])
+
+    value, _ = integrate.quad(jac, 0.0, 1.0, epsabs=0.0, epsrel=1e-10, limit=200)
+    assert value == pytest.approx(two_body_volume(E_CM, m3, m4), rel=1e-3)
+
+
+def dalitz_volume(sqrt_s: float, m1: float, m2: float, m3: float) -> float:
+    """Phi_3 = (Dalitz area in (m12^2, m23^2)) / (16 (2 pi)^3 s), area by scipy quad."""
+
+    def m23_range(m12_sq: float) -> float:
+        m12 = math.sqrt(m12_sq)
+        e2 = (m12_sq - m1**2 + m2**2) / (2 * m12)
+        e3 = (sqrt_s**2 - m12_sq - m3**2) / (2 * m12)
+        p2, p3 = math.sqrt(max(e2**2 - m2**2, 0.0)), math.sqrt(max(e3**2 - m3**2, 0.0))
+        return 4 * p2 * p3
+
+    area, _ = integrate.quad(m23_range, (m1 + m2) ** 2, (sqrt_s - m3) ** 2, epsrel=1e-12, limit=200)
+    return area / (16 * (2 * math.pi) ** 3 * sqrt_s**2)
+
+
+@pytest.mark.parametrize("name", ["flat_3", "s_chain_3", "t_block_3", "t_chain_3"])
+def test_channel_density_integrates_the_massive_three_body_volume(name):
+    # Scrambled Sobol points: 8 independent replicas of 2^14 points give the mean
+    # and its error; the error lands near 1e-4, so the 1e-3 goal is checked with room.
+    masses = np.array([0.0, 0.0, 4.7, 80.4, 30.0])
+    cmap = channel(name, masses=masses, e_cm=E_CM)
+    estimates = []
+    for seed in range(8):
+        r = qmc.Sobol(cmap.dim, scramble=True, seed=seed).random(2**14)
+        estimates.append(cmap.map(np.clip(r, 0.0, np.nextafter(1.0, 0.0))).jacobian.mean())
+    mean, error = np.mean(estimates), np.std(estimates, ddof=1) / math.sqrt(len(estimates))
+    expected = dalitz_volume(E_CM, 4.7, 80.4, 30.0)
+    assert error < 3e-4 * expected
+    assert mean == pytest.approx(expected, rel=1e-3)
+
+
+def test_massive_six_body_channels_agree_on_a_resonant_integral():
+    # No closed form: every exact map gives the same integral. A flat integrand makes
+    # the resonance maps' far off-shell weights too heavy-tailed for a 5 sigma check,
+    # so both channels integrate the Breit-Wigners of t, t~, W+ and W- they share.
+    masses = np.array([0.0, 0.0, 4.7, 0.0, 0.0, 4.7, 0.0, 0.0])
+    resonances = [(6, [3, 4, 5]), (6, [6, 7, 8]), (24, [4, 5]), (24, [7, 8])]
+    estimates = []
+    for seed, name in enumerate(["ttbar_dilepton_s", "ttbar_dilepton_t"]):
+        _, pt = sample(channel(name, masses=masses, e_cm=1000.0), 50_000, seed=seed)
+        value = pt.jacobian.copy()
+        for pdg, legs in resonances:
+            s = minkowski_square(pt.momenta[:, [leg - 1 for leg in legs]].sum(axis=1))
+            mass, width = WIDE[pdg]
+            value *= (mass * width) ** 2 / ((s - mass**2) ** 2 + (mass * width) ** 2)
+        estimates.append((value.mean(), value.std() / math.sqrt(len(value))))
+    (m1, e1), (m2, e2) = estimates
+    assert e1 < 0.01 * m1 and e2 < 0.01 * m2
+    assert abs(m1 - m2) < N_SIGMA * math.hypot(e1, e2)
+
+
+# ----------------------------------------------------------------------------- kinematics
+
+
+ALL = list(DIAGRAMS)
+
+
+def ttbar_masses(name: str) -> np.ndarray | None:
+    return np.array([0.0, 0.0, 4.7, 0.0, 0.0, 4.7, 0.0, 0.0]) if name.startswith("ttbar") else None
+
+
+@pytest.mark.parametrize("hadronic", [False, True])
+@pytest.mark.parametrize("name", ALL)
+def test_no_channel_returns_a_non_finite_weight(name, hadronic):
+    cmap = channel(name, masses=ttbar_masses(name), table=PHYSICAL, e_cm=13000.0 if hadronic else E_CM,
+                   hadronic=hadronic, tau_min=1e-4 if hadronic else 0.0)
+    r = np.random.default_rng(5).random((100_000, cmap.dim))
+    # The corners of the hypercube, where maps meet their singular points.
+    r[:64] = np.where(np.random.default_rng(6).random((64, cmap.dim)) < 0.5, 0.0, np.nextafter(1.0, 0.0))
+    pt = cmap.map(r)
+    assert np.all(np.isfinite(pt.jacobian)) and np.all(pt.jacobian >= 0.0)
+    assert np.all(np.isfinite(pt.momenta)) and np.all(np.isfinite(pt.x1)) and np.all(np.isfinite(pt.x2))
+    assert np.all(pt.jacobian[~pt.valid] == 0.0)
+    assert pt.valid.mean() > 0.99
+
+
+@pytest.mark.parametrize("hadronic", [False, True])
+@pytest.mark.parametrize("name", ALL)
+def test_momenta_conserve_four_momentum_and_stay_on_shell(name, hadronic):
+    masses = ttbar_masses(name)
+    cmap = channel(name, masses=masses, table=PHYSICAL, e_cm=13000.0 if hadronic else E_CM,
+                   hadronic=hadronic, tau_min=1e-4 if hadronic else 0.0)
+    _, pt = sample(cmap, 5000, seed=7)
+    p = pt.momenta[pt.valid]
+    scale = p[:, :2, 0].sum(axis=1)
+    balance = p[:, 2:].sum(axis=1) - p[:, :2].sum(axis=1)
+    assert np.max(np.abs(balance) / scale[:, None]) < 1e-9
+    m2 = cmap.masses**2
+    assert np.max(np.abs(minkowski_square(p) - m2) / p[..., 0] ** 2) < 1e-9
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_lab_frame_beams_carry_x1_and_x2(name):
+    e_cm = 13000.0
+    cmap = channel(name, masses=ttbar_masses(name), table=PHYSICAL, e_cm=e_cm, hadronic=True, tau_min=1e-3)
+    _, pt = sample(cmap, 2000, seed=8)
+    ok = pt.valid
+    np.testing.assert_allclose(pt.momenta[ok, 0], np.stack([pt.x1[ok] * e_cm / 2, 0 * pt.x1[ok], 0 * pt.x1[ok],
+                                                             pt.x1[ok] * e_cm / 2], axis=-1), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(pt.momenta[ok, 1, 3], -pt.x2[ok] * e_cm / 2, rtol=1e-12)
+    assert np.all(pt.x1[ok] * pt.x2[ok] >= 1e-3 * (1 - 1e-12)) and np.all(pt.x1 <= 1.0) and np.all(pt.x2 <= 1.0)
+
+
+@pytest.mark.parametrize("hadronic", [False, True])
+@pytest.mark.parametrize("name", ALL)
+def test_inverse_round_trips_to_1e9(name, hadronic):
+    # Inside [0.01, 0.99] per coordinate: closer to the edges a power-law map sends a
+    # massless invariant to s / s_max < 1e-10, where the decay is boosted by
+    # gamma > 1e5 and float64 lab momenta no longer hold its angles to 1e-9.
+    cmap = channel(name, masses=ttbar_masses(name), table=PHYSICAL, e_cm=13000.0 if hadronic else E_CM,
+                   hadronic=hadronic, tau_min=1e-4 if hadronic else 0.0)
+    r = 0.01 + 0.98 * np.random.default_rng(9).random((5000, cmap.dim))
+    pt = cmap.map(r)
+    assert pt.valid.all()
+    back = cmap.inverse(pt.momenta, pt.x1, pt.x2)
+    assert np.max(np.abs(back - r)) < 1e-9
+
+
+def test_resonance_of_the_whole_final_state_is_flattened_in_x1_x2():
+    # Drell-Yan through a Z: jacobian * Breit-Wigner / (-ln tau) must be constant.
+    mass, width = PHYSICAL[23]
+    cmap = channel("s_z_2", table=PHYSICAL, e_cm=13000.0, hadronic=True, tau_min=(40.0 / 13000.0) ** 2)
+    _, pt = sample(cmap, 5000, seed=10)
+    shat = pt.x1 * pt.x2 * 13000.0**2
+    flattened = pt.jacobian / ((shat - mass**2) ** 2 + (mass * width) ** 2) / (-np.log(pt.x1 * pt.x2))
+    np.testing.assert_allclose(flattened, flattened[0], rtol=1e-9)
+
+
+def test_s_channel_resonance_is_flattened_at_a_lepton_collider():
+    # e+ e- > mu+ mu- gamma with a Z -> mu mu: jacobian * BW(m_mumu) depends only on the other maps.
+    mass, width = PHYSICAL[23]
+    cmap = channel("s_chain_3", table=PHYSICAL, e_cm=E_CM)
+    r, pt = sample(cmap, 2000, seed=11)
+    r[:, 1:] = r[0, 1:]  # vary only the Z invariant, the first column
+    pt = cmap.map(r)
+    s45 = minkowski_square(pt.momenta[:, 3] + pt.momenta[:, 4])
+    bw = 1.0 / ((s45 - mass**2) ** 2 + (mass * width) ** 2)
+    # The remaining dependence is the two-body momentum of gamma + (Z): |p| / sqrt(s) linear in (s - s45).
+    p_abs = (E_CM**2 - s45) / (2 * E_CM)
+    np.testing.assert_allclose(pt.jacobian * bw / p_abs, (pt.jacobian * bw / p_abs)[0], rtol=1e-9)
+
+
+def test_dimension_is_the_same_for_every_channel_of_a_process():
+    dims = {channel(name, e_cm=E_CM).dim for name, (_, n) in DIAGRAMS.items() if n == 5}
+    assert dims == {3 * 5 - 4}
+    dims = {channel(name, e_cm=E_CM, hadronic=True).dim for name, (_, n) in DIAGRAMS.items() if n == 3}
+    assert dims == {3 * 3 - 4 + 2}
+
+
+def test_points_below_threshold_get_weight_zero():
+    cmap = channel("s_z_2", masses=np.array([0.0, 0.0, 300.0, 300.0]), table=PHYSICAL, e_cm=E_CM)
+    _, pt = sample(cmap, 100, seed=12)
+    assert not pt.valid.any() and np.all(pt.jacobian == 0.0) and np.all(pt.momenta == 0.0)
