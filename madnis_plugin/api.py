@@ -88,22 +88,37 @@ def prepare_run(process: str | Path, run_card: str | Path | None = None, param_c
 
 def _make_sampler(setup: RunSetup, integrator: str, madnis_card: str | Path | None,
                   train_batches: int | None, progress: Callable[[str], None] | None):
+    """Build and train the sampler; both integrators read their settings from the madnis card."""
     if integrator not in INTEGRATORS:
         raise UsageError(f"unknown integrator '{integrator}' (choose from {', '.join(INTEGRATORS)})")
+    from .sampler import read_madnis_card
+
+    card_path = Path(madnis_card) if madnis_card else resources.default_card("madnis_card.dat")
+    if not card_path.is_file():
+        raise UsageError(f"madnis card not found: {card_path}")
+    try:
+        config = read_madnis_card(card_path)
+    except ValueError as exc:
+        raise UsageError(f"{card_path}: {exc}") from None
     if integrator == "vegas":
         from .sampler import VegasSampler
 
-        sampler = VegasSampler(setup.integrand, bins=64, seed=setup.seed)
-        iterations = 10 if train_batches is None else int(train_batches)
-        sampler.train(iterations=iterations, points_per_iteration=max(2000, 1000 * setup.integrand.n_channels))
+        sampler = VegasSampler(setup.integrand, bins=config.vegas_bins, seed=setup.seed,
+                               damping=config.vegas_damping, max_overweight=config.max_overweight)
+        iterations = config.vegas_iterations if train_batches is None else int(train_batches)
+        sampler.train(iterations=iterations, points_per_iteration=config.vegas_points)
         return sampler
-    from .sampler import MadnisSampler, read_madnis_card
+    from .sampler import MadnisSampler
 
-    config = read_madnis_card(madnis_card or resources.default_card("madnis_card.dat"))
     if train_batches is not None:
-        config = config.with_overrides(train_batches=int(train_batches))
+        config = config.replace(train_batches=int(train_batches))
     sampler = MadnisSampler(setup.integrand, config, seed=setup.seed)
-    sampler.train(progress=progress)
+
+    def report(state: dict[str, Any]) -> None:
+        progress(f"step {state['step']}  loss {state['loss']:.4g}  rel.std {state['rel_std']:.4f}  "
+                 f"channels {state['active_channels']}")
+
+    sampler.train(progress=report if progress else None)
     return sampler
 
 

@@ -108,7 +108,8 @@ class CollisionIntegrand:
         from .scales import ScaleChoice
 
         self.cuts = GenerationCuts.from_run_card(run_card)
-        self.scales = ScaleChoice.from_run_card(run_card)
+        self.scales = ScaleChoice.from_run_card(run_card, process.param_card)
+        self._lpp = lpp
         self._tau_min = 0.0
         if self.hadronic:
             from .cuts import tau_min
@@ -161,7 +162,7 @@ class CollisionIntegrand:
         pdgs = [s.pdg for s in group.subprocesses]
         # Cuts are flavour-blind only up to the j/b/l classes; a point passes
         # for a subprocess if its own flavours pass.
-        passes = np.stack([ok & self.cuts.passes(momenta, pdg) for pdg in pdgs], axis=1)
+        passes = np.stack([ok & self.cuts.passes(momenta, pdg, masses=self.process.masses) for pdg in pdgs], axis=1)
         live = passes.any(axis=1)
 
         value = np.zeros(n)
@@ -188,8 +189,12 @@ class CollisionIntegrand:
             return IntegrandBatch(value, prior, features, payload, channel)
 
         p = momenta[idx]
-        mu_r, mu_f1, mu_f2 = self.scales.scales(p, pdgs[0], self.process.masses,
-                                         None if ch.diagram is None else ch.diagram)
+        # MadGraph clusters along any diagram of the group, starting from the channel's.
+        mu_r, mu_f1, mu_f2 = self.scales.scales(
+            p, pdgs[0], self.process.masses, ch.diagram,
+            diagrams=[d for d in group.diagrams if not d.four_point])
+        # MadGraph drops events whose factorisation scale is unusable (below 2 GeV on a proton beam).
+        usable = self.scales.valid(mu_f1, mu_f2, self._lpp)
         a_s = self._alpha_s(mu_r)
         s_hat = x1[idx] * x2[idx] * self.e_cm**2
         flux = 1.0 / (2.0 * s_hat)
@@ -205,7 +210,7 @@ class CollisionIntegrand:
             lumi = self._luminosity(pdg, x1[idx], x2[idx], mu_f1, mu_f2)
             result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
                                            random_color=r_color, random_helicity=r_helicity)
-            contribution = np.where(passes[idx, k], lumi * result.me2, 0.0)
+            contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
             contribution = np.where(np.isfinite(contribution), contribution, 0.0)
             contributions[:, k] = contribution
             if result.amp2 is not None:

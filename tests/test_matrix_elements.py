@@ -17,6 +17,7 @@ room.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import math
@@ -515,6 +516,63 @@ def test_color_selection_follows_leading_colour_shares() -> None:
     leading = int(np.argmax(shares))
     assert shares[leading] == pytest.approx(0.9, abs=1.5 / n)
     assert flows[leading][0][0] == flows[leading][2][0]  # u colour == t colour
+
+
+# ----------------------------------------------------------- the UMAMI ABI --
+
+def _umami(name: str):
+    """The process library opened directly with ctypes, with one fresh handle."""
+    lib = ctypes.CDLL(str(load(name).library.path))
+    lib.umami_initialize.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]
+    lib.umami_matrix_element.argtypes = [ctypes.c_void_p] + [ctypes.c_size_t] * 4 + [
+        ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_void_p)]
+    lib.umami_free.argtypes = [ctypes.c_void_p]
+    handle = ctypes.c_void_p()
+    assert lib.umami_initialize(ctypes.byref(handle), None) == 0
+    return lib, handle
+
+
+def test_umami_metadata_matches_process_json() -> None:
+    for name in PROCESSES:
+        lib, handle = _umami(name)
+        meta = json.loads((ROOT / "processes" / name / "process.json").read_text())
+        value = ctypes.c_int()
+        expected = {1: meta["n_external"], 3: 2 ** meta["n_external"], 6: 1, 7: 1,
+                    2: max(d["number"] for g in meta["groups"] for d in g["diagrams"]),
+                    4: max(len(s["color_flows"]) for g in meta["groups"] for s in g["subprocesses"])}
+        for key, want in expected.items():
+            assert lib.umami_get_meta(key, ctypes.byref(value)) == 0 and value.value == want, (name, key)
+        fingerprint = ctypes.c_char_p()
+        assert lib.umami_get_meta(8, ctypes.byref(fingerprint)) == 0
+        assert name in fingerprint.value.decode()
+        assert lib.umami_get_meta(99, ctypes.byref(value)) == 6  # UNSUPPORTED_META
+        lib.umami_free(handle)
+
+
+def test_umami_offset_and_stride_address_the_documented_layout() -> None:
+    # momenta[stride * (n_particles * mu + p) + offset + i]; outputs at [offset + i] and [stride * d + offset + i]
+    proc = load("ttbar")
+    lib, handle = _umami("ttbar")
+    p = points_for(proc, proc.subprocesses[0], 8, np.random.default_rng(91))
+    momenta = np.ascontiguousarray(p.transpose(2, 1, 0))  # (mu, particle, event)
+    me = np.full(8, -1.0)
+    amp2 = np.full((3, 8), -1.0)
+    in_keys = (ctypes.c_int * 1)(0)
+    inputs = (ctypes.c_void_p * 1)(momenta.ctypes.data)
+    out_keys = (ctypes.c_int * 2)(0, 1)
+    outputs = (ctypes.c_void_p * 2)(me.ctypes.data, amp2.ctypes.data)
+    assert lib.umami_matrix_element(handle, 3, 8, 2, 1, in_keys, inputs, 2, out_keys, outputs) == 0
+    reference = proc.evaluate(p)
+    np.testing.assert_array_equal(me[2:5], reference.me2[2:5])
+    np.testing.assert_array_equal(amp2[:, 2:5].T, reference.amp2[2:5])
+    assert np.all(me[:2] == -1.0) and np.all(me[5:] == -1.0) and np.all(amp2[:, 5:] == -1.0)
+    # a window past the end of the batch, an unknown input and a missing momentum array are errors
+    assert lib.umami_matrix_element(handle, 7, 8, 2, 1, in_keys, inputs, 2, out_keys, outputs) == 1
+    bad_keys = (ctypes.c_int * 1)(8)  # CHANNEL_INDEX: not supported
+    assert lib.umami_matrix_element(handle, 1, 8, 0, 1, bad_keys, inputs, 2, out_keys, outputs) == 3
+    assert lib.umami_matrix_element(handle, 1, 8, 0, 0, None, None, 2, out_keys, outputs) == 7
+    lib.umami_free(handle)
 
 
 # -------------------------------------------------------------- robustness --

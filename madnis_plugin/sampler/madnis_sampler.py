@@ -233,10 +233,14 @@ class MadnisSampler:
         return integration_result(weights, self.integrand.channel_names, n_bad, phases=self.phases,
                                   sampler=self.name, max_overweight=self.config.max_overweight)
 
-    def sample(self, points: int = 50_000) -> SampleBatch:
-        """Draw ``points`` weighted points, allocated across channels as in :meth:`integrate`."""
+    def sample(self, points: int = 50_000, allocation: np.ndarray | None = None) -> SampleBatch:
+        """Draw ``points`` weighted points, allocated across channels as in :meth:`integrate`.
+
+        ``allocation`` ``(n_channels,)`` fixes the points per channel instead
+        (event generation draws them in proportion to the channels' ``w_max``).
+        """
         start = time.perf_counter()
-        counts = self.allocation(points)
+        counts = self.allocation(points) if allocation is None else np.asarray(allocation, dtype=np.int64)
         drawn = [self.draw_channel(c, int(n)) for c, n in enumerate(counts)]
         self._phase("sampling").add(int(counts.sum()), time.perf_counter() - start)
         return SampleBatch(

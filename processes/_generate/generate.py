@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean when run from tests
 from collections import Counter
 from fractions import Fraction
 from math import factorial
