@@ -31,6 +31,13 @@
  * colour-flow selection by leading-colour |JAMP_k|^2, helicity selection by
  * each configuration's share, and the batch loop over the UMAMI memory layout.
  *
+ * Inputs: MOMENTA (required), ALPHA_S or G_STRONG (not both; default: the
+ * param card's aS), FLAVOR_INDEX (default 0), RANDOM_COLOR and
+ * RANDOM_HELICITY (default 0.5). Outputs: MATRIX_ELEMENT, DIAGRAM_AMP2,
+ * COLOR_INDEX, HELICITY_INDEX. Invalid per-event inputs (flavour out of
+ * range, negative or non-finite alpha_s) fail the whole call with
+ * UMAMI_ERROR before any output is written.
+ *
  * Parameters (umami_set_parameter / umami_get_parameter):
  *   "zerowidth_tchannel"  1: drop widths in t-channel propagators (default 0)
  *   "gauge_probe_leg"     k > 0: replace the polarisation vector of external
@@ -256,7 +263,7 @@ static void process_build_filter(ProcessHandle* handle, int flavor)
 
 static const bool process_supported_inputs[UMAMI_IN_COUNT] = {
     [UMAMI_IN_MOMENTA] = true,       [UMAMI_IN_ALPHA_S] = true,        [UMAMI_IN_FLAVOR_INDEX] = true,
-    [UMAMI_IN_RANDOM_COLOR] = true,  [UMAMI_IN_RANDOM_HELICITY] = true,
+    [UMAMI_IN_RANDOM_COLOR] = true,  [UMAMI_IN_RANDOM_HELICITY] = true,  [UMAMI_IN_G_STRONG] = true,
 };
 static const bool process_required_inputs[UMAMI_IN_COUNT] = {[UMAMI_IN_MOMENTA] = true};
 static const bool process_supported_outputs[UMAMI_OUT_COUNT] = {
@@ -404,6 +411,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
 
     const double* momenta = NULL;
     const double* alpha_s = NULL;
+    const double* g_strong = NULL;
     const int* flavor_index = NULL;
     const double* random_color = NULL;
     const double* random_helicity = NULL;
@@ -412,6 +420,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
         switch (input_keys[i]) {
         case UMAMI_IN_MOMENTA: momenta = inputs[i]; break;
         case UMAMI_IN_ALPHA_S: alpha_s = inputs[i]; break;
+        case UMAMI_IN_G_STRONG: g_strong = inputs[i]; break;
         case UMAMI_IN_FLAVOR_INDEX: flavor_index = inputs[i]; break;
         case UMAMI_IN_RANDOM_COLOR: random_color = inputs[i]; break;
         case UMAMI_IN_RANDOM_HELICITY: random_helicity = inputs[i]; break;
@@ -419,6 +428,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
         }
     }
     if (momenta == NULL) return UMAMI_ERROR_MISSING_INPUT;
+    if (alpha_s != NULL && g_strong != NULL) return UMAMI_ERROR; /* ambiguous strong coupling */
 
     double* me_out = NULL;
     double* amp2_out = NULL;
@@ -440,6 +450,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
         if (flavor_index != NULL && (flavor_index[e] < 0 || flavor_index[e] >= PROCESS_N_FLAVORS))
             return UMAMI_ERROR;
         if (alpha_s != NULL && !(alpha_s[e] >= 0.0 && isfinite(alpha_s[e]))) return UMAMI_ERROR;
+        if (g_strong != NULL && !isfinite(g_strong[e])) return UMAMI_ERROR;
     }
 
     const double pi = 3.14159265358979323846;
@@ -448,8 +459,9 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
         const ProcessFlavor* fl = process_flavor(flavor);
         const int use_filter = h->helicity_filter && h->gauge_probe_leg == 0;
         if (use_filter && !h->filter_ready[flavor]) process_build_filter(h, flavor);
-        ProcessContext ctx = {&h->sm, alpha_s != NULL ? sqrt(4.0 * pi * alpha_s[e]) : h->sm.gs,
-                              h->zerowidth_tchannel, h->gauge_probe_leg};
+        const double gs = g_strong != NULL ? g_strong[e]
+                        : alpha_s != NULL ? sqrt(4.0 * pi * alpha_s[e]) : h->sm.gs;
+        ProcessContext ctx = {&h->sm, gs, h->zerowidth_tchannel, h->gauge_probe_leg};
 
         double p[PROCESS_N_EXTERNAL][4];
         for (int i = 0; i < PROCESS_N_EXTERNAL; ++i)

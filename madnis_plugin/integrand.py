@@ -37,7 +37,8 @@ import numpy as np
 
 from .cards import RunCard
 from .interface import IntegrandBatch
-from .phasespace import build_channel
+from .phasespace import build_channel, fold_equivalent_channels
+from .phasespace.folding import identical_particle_permutations
 from .process import Diagram, Process
 
 __all__ = ["GEV2_TO_PB", "Channel", "CollisionIntegrand", "IntegrandError"]
@@ -58,11 +59,14 @@ class Channel:
         group: index of the subprocess group.
         diagram: the diagram (None: one flat channel for the whole group).
         name: label for tables, e.g. ``"g0.d2"``.
+        multiplicity: diagrams folded into this channel (equal up to permutations
+            of identical final-state particles); its events are symmetrised.
     """
 
     group: int
     diagram: Diagram | None
     name: str
+    multiplicity: int = 1
 
 
 class CollisionIntegrand:
@@ -99,8 +103,13 @@ class CollisionIntegrand:
             diagrams = [d for d in group.diagrams if not d.four_point]
             if single_channel or not diagrams:
                 self.channels.append(Channel(g, None, f"g{g}.flat"))
-            else:
-                self.channels.extend(Channel(g, d, f"g{g}.d{d.number}") for d in diagrams)
+                continue
+            classes = fold_equivalent_channels([d.to_dict() for d in group.diagrams],
+                                               group.subprocesses[0].pdg)
+            for representative, multiplicity, _ in classes:
+                d = group.diagrams[representative]
+                label = f"g{g}.d{d.number}" + (f"x{multiplicity}" if multiplicity > 1 else "")
+                self.channels.append(Channel(g, d, label, multiplicity))
         if not any(group.diagrams for group in self.groups) and not single_channel:
             warnings.warn(f"{process.name}: no channel topologies; integrating with one flat channel per group")
 
@@ -114,7 +123,8 @@ class CollisionIntegrand:
         if self.hadronic:
             from .cuts import tau_min
 
-            self._tau_min = max(
+            # A bound valid for every subprocess: the smallest of theirs.
+            self._tau_min = min(
                 tau_min(run_card, s.pdg, masses) for g in self.groups for s in g.subprocesses)
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
@@ -129,11 +139,14 @@ class CollisionIntegrand:
         self.channel_names = [ch.name for ch in self.channels]
         self.n_final = process.n_external - process.n_incoming
         self.n_features = 4 * self.n_final + 2
-        # Diagram slot -> channel index, per group, for the prior.
+        # Diagram slot -> channel index, per group, for the prior; and every
+        # channel-carrying slot of a group, for its normalisation.
         self._slot_to_channel: list[dict[int, int]] = [{} for _ in self.groups]
         for c, ch in enumerate(self.channels):
             if ch.diagram is not None:
                 self._slot_to_channel[ch.group][ch.diagram.number - 1] = c
+        self._group_slots = [np.array([d.number - 1 for d in group.diagrams if not d.four_point], dtype=int)
+                             for group in self.groups]
         self._pdf = None
         self._alpha_s = None
         if self.hadronic:
@@ -179,6 +192,8 @@ class CollisionIntegrand:
             "color_index": np.zeros(n, dtype=np.int32),
             "helicity_index": np.zeros(n, dtype=np.int32),
             "channel": np.full(n, channel, dtype=np.int32),
+            "permutation": np.broadcast_to(np.arange(self.process.n_external, dtype=np.int32),
+                                           (n, self.process.n_external)).copy(),
         }
         features = np.zeros((n, self.n_features))
         features[:, : 4 * self.n_final] = (momenta[:, self.process.n_incoming:, :] / self.e_cm).reshape(n, -1)
@@ -222,14 +237,14 @@ class CollisionIntegrand:
         total = contributions.sum(axis=1)
         value[idx] = total * common
 
-        # The diagram prior, a partition of unity over this group's channels.
+        # The diagram prior alpha_c = m_c |M_c|^2 / sum_d |M_d|^2 over this group's
+        # channels (a partition of unity when no channels are folded, m_c = 1).
         slots = self._slot_to_channel[ch.group]
         if slots:
-            for slot, c in slots.items():
-                prior[idx, c] = amp2_sum[:, slot]
-            norm = prior[idx].sum(axis=1)
+            norm = amp2_sum[:, self._group_slots[ch.group]].sum(axis=1)
             good = norm > 0
-            prior[idx[good]] /= norm[good, None]
+            for slot, c in slots.items():
+                prior[idx[good], c] = (self.channels[c].multiplicity * amp2_sum[good, slot] / norm[good])
             # A point whose channel diagrams all vanish keeps no weight (MadEvent does the same).
             value[idx[~good]] = 0.0
         else:
@@ -247,6 +262,12 @@ class CollisionIntegrand:
         payload["mu_f1"][idx] = mu_f1
         payload["mu_f2"][idx] = mu_f2
         payload["alpha_s"][idx] = a_s
+        if ch.multiplicity > 1:
+            # Events of a folded channel: permute the identical final-state
+            # particles at random so that every member diagram is covered.
+            permutation = identical_particle_permutations(pdgs[0], n, self.rng)
+            payload["momenta"] = momenta[np.arange(n)[:, None], permutation]
+            payload["permutation"] = permutation.astype(np.int32)
         value = np.where(np.isfinite(value), value, 0.0)
         return IntegrandBatch(value, prior, features, payload, channel)
 

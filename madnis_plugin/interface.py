@@ -38,7 +38,11 @@ class IntegrandBatch:
             (``f(x(r)) |dx/dr|``), channel weight not applied; exactly 0 outside
             the physical region or the cuts, never NaN or inf.
         channel_prior: ``(n, n_channels)`` prior channel weights at ``x``; each
-            row sums to 1 (a row may be all zero where ``value`` is 0).
+            row sums to 1 (a row may be all zero where ``value`` is 0), except
+            where channels equivalent under permutations of identical particles
+            are folded into one: then a row sums to a symmetric function ``S(x)``
+            whose integral against the integrand equals that of 1, and learned
+            channel weights must keep each row's sum.
         features: ``(n, n_features)`` inputs for a learned channel-weight network.
         payload: the event record, arrays with leading dimension ``n``; opaque to
             samplers, interpreted by the physics side when writing events.

@@ -567,6 +567,15 @@ def test_umami_offset_and_stride_address_the_documented_layout() -> None:
     np.testing.assert_array_equal(me[2:5], reference.me2[2:5])
     np.testing.assert_array_equal(amp2[:, 2:5].T, reference.amp2[2:5])
     assert np.all(me[:2] == -1.0) and np.all(me[5:] == -1.0) and np.all(amp2[:, 5:] == -1.0)
+    # G_STRONG is the same coupling as ALPHA_S = g^2 / (4 pi)
+    alpha, g = np.full(8, 0.1), np.full(8, math.sqrt(4 * math.pi * 0.1))
+    me_alpha, me_g = np.zeros(8), np.zeros(8)
+    for key, value, out in ((1, alpha, me_alpha), (9, g, me_g)):
+        keys = (ctypes.c_int * 2)(0, key)
+        values = (ctypes.c_void_p * 2)(momenta.ctypes.data, value.ctypes.data)
+        assert lib.umami_matrix_element(handle, 8, 8, 0, 2, keys, values, 1, out_keys,
+                                        (ctypes.c_void_p * 1)(out.ctypes.data)) == 0
+    np.testing.assert_allclose(me_g, me_alpha, rtol=1e-14)
     # a window past the end of the batch, an unknown input and a missing momentum array are errors
     assert lib.umami_matrix_element(handle, 7, 8, 2, 1, in_keys, inputs, 2, out_keys, outputs) == 1
     bad_keys = (ctypes.c_int * 1)(8)  # CHANNEL_INDEX: not supported

@@ -105,10 +105,23 @@ def ufoamp_matrix_element(pdgs: Sequence[int], params: Mapping[str, float] | str
 def lowest_qed_order(pdgs: Sequence[int], momenta: np.ndarray,
                      params: Mapping[str, float] | str | os.PathLike, n_incoming: int = 2) -> int:
     """The lowest QED order with a non-zero |M|^2 at ``momenta[0]`` (MadGraph's default choice)."""
+    return _lowest_order_values(pdgs, np.asarray(momenta[:1], dtype=np.float64), params, n_incoming)[0]
+
+
+def _lowest_order_values(pdgs: Sequence[int], momenta: np.ndarray,
+                         params: Mapping[str, float] | str | os.PathLike, n_incoming: int):
+    """(QED order, raw ufoamp |M|^2 at ``momenta``) at the lowest order non-zero at ``momenta[0]``.
+
+    The probe of each order is the first point itself (``m2``, which copes
+    with an order that has no diagrams), so only the rest is evaluated again.
+    """
+    first = list(momenta[0])
     for order in range(len(pdgs) - 1):
         me = ufoamp_matrix_element(pdgs, params, n_incoming, max_qed=order)
-        if me.m2(list(np.asarray(momenta[0], dtype=np.float64))) != 0.0:
-            return order
+        value = me.m2(first)
+        if value != 0.0:
+            rest = me.m2_events(momenta[1:]) if len(momenta) > 1 else []
+            return order, np.concatenate([[value], np.asarray(rest, dtype=np.float64)])
     raise ValueError(f"no tree-level amplitude for {tuple(pdgs)}")
 
 
@@ -127,6 +140,5 @@ def ufoamp_me2(pdgs: Sequence[int], momenta: np.ndarray,
         ``(n,)`` |M|^2 summed over final and averaged over initial helicities
         and colours, divided by the identical-particle factor.
     """
-    p = np.asarray(momenta, dtype=np.float64)
-    me = ufoamp_matrix_element(pdgs, params, n_incoming, lowest_qed_order(pdgs, p, params, n_incoming))
-    return np.asarray(me.m2_events(p), dtype=np.float64) / identical_particle_factor(pdgs, n_incoming)
+    _, values = _lowest_order_values(pdgs, np.asarray(momenta, dtype=np.float64), params, n_incoming)
+    return values / identical_particle_factor(pdgs, n_incoming)

@@ -117,9 +117,21 @@ class LHEEventBuilder:
             table = self.helicities[flavor]
             helicity = table[int(payload["helicity_index"][i])] if table is not None else None
             momenta = p[i]
+            # Events of a folded channel have their identical particles permuted
+            # (row k holds leg permutation[k]): colours, helicities and the
+            # resonances' legs follow the momenta.
+            row_of = None
+            if "permutation" in payload:
+                perm = payload["permutation"][i]
+                if np.any(perm != np.arange(perm.size)):
+                    flow = tuple(flow[j] for j in perm)
+                    helicity = None if helicity is None else tuple(helicity[j] for j in perm)
+                    row_of = np.argsort(perm) + 1
             # Resonances: (pdg, legs, propagator id) on shell within bwcutoff.
             kept = []
             for res_pdg, legs, prop_id, mass, width in self.resonances[int(payload["channel"][i])]:
+                if row_of is not None:
+                    legs = tuple(sorted(int(row_of[leg - 1]) for leg in legs))
                 q = momenta[[leg - 1 for leg in legs]].sum(axis=0)
                 m = float(np.sqrt(max(q[0] ** 2 - q[1] ** 2 - q[2] ** 2 - q[3] ** 2, 0.0)))
                 if abs(m - mass) < self.bwcutoff * width:

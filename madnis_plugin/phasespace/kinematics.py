@@ -76,16 +76,13 @@ def boost_from_rest(p: np.ndarray, frame: np.ndarray, frame_mass: np.ndarray | N
         frame_mass: ``(...)`` its mass, or None to compute it.
     """
     mass = invariant_mass(frame) if frame_mass is None else frame_mass
-    e = frame[..., 0]
-    vec = frame[..., 1:]
+    e, fx, fy, fz = frame[..., 0], frame[..., 1], frame[..., 2], frame[..., 3]
+    px, py, pz = p[..., 1], p[..., 2], p[..., 3]
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_dot = np.sum(vec * p[..., 1:], axis=-1)
-        energy = (e * p[..., 0] + p_dot) / mass
+        p_dot = fx * px + fy * py + fz * pz
         factor = (p_dot / (e + mass) + p[..., 0]) / mass
-    out = np.empty(np.broadcast_shapes(p.shape, frame.shape))
-    out[..., 0] = energy
-    out[..., 1:] = p[..., 1:] + factor[..., None] * vec
-    return out
+        energy = (e * p[..., 0] + p_dot) / mass
+        return np.stack([energy, px + factor * fx, py + factor * fy, pz + factor * fz], axis=-1)
 
 
 def boost_to_rest(p: np.ndarray, frame: np.ndarray, frame_mass: np.ndarray | None = None) -> np.ndarray:

@@ -72,4 +72,7 @@ class ChannelWeightNet(nn.Module):
         none_allowed = ~allowed.any(dim=1, keepdim=True)
         even = torch.where(self.active, 0.0, -torch.inf).to(prior.dtype).expand_as(prior)
         logits = torch.where(none_allowed, even, log_prior)
-        return torch.softmax(logits, dim=1)
+        # Keep each row's sum: it is 1, except for folded channels (identical
+        # particles), whose prior rows sum to a function integrating like 1.
+        row_sum = prior.sum(dim=1, keepdim=True)
+        return torch.softmax(logits, dim=1) * torch.where(row_sum > 0, row_sum, torch.ones_like(row_sum))

@@ -566,6 +566,10 @@ def _write_c(folder, name, spec, n_external, incoming, n_flavors, n_diagrams, ma
 def _compact_json(value, indent: int = 0) -> str:
     """JSON with lists of scalars (and lists of such lists) kept on one line."""
     pad = "  " * indent
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) or
+                                       (isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v))
+                                       for v in value.values()):
+        return pad + json.dumps(value, separators=(", ", ": "))
     if isinstance(value, dict):
         items = [f'{pad}  {json.dumps(k)}: {_compact_json(v, indent + 1).lstrip()}' for k, v in value.items()]
         return pad + "{\n" + ",\n".join(items) + "\n" + pad + "}"
