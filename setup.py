@@ -80,7 +80,8 @@ setup(
         "scipy>=1.10",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # ufoamp + ufo-sm: the independent tree-level amplitudes the matrix elements are checked against.
+        "test": ["pytest>=7", "ufoamp==1.0.0", "ufo-sm==1.0.0"],
     },
     entry_points={"console_scripts": ["madnis-plugin=madnis_plugin.cli:main"]},
     cmdclass={"build_py": BuildPyWithData, "build_ext": BuildExtWithBridgeLibrary},

@@ -7,10 +7,18 @@ and sampler: cross section, error, pull against the exact integral, relative
 standard deviation, unweighting efficiency (0.1% overweight rule), overweight
 share, integrand calls and wall time per phase.
 
+With ``--peer``, the ``madnis`` package (PyPI 1.0.0: ``pip install --no-deps
+madnis==1.0.0``, its only other runtime needs are numpy and torch) drives the
+same integrand with its own flows, VEGAS pretraining (folded into its flow
+with ``init_with_grid``) and buffer, with settings matched to our card
+(batch size, steps, 4 buffered steps per online one, learning rate with
+cosine decay, channel dropping, 64 VEGAS bins, VEGAS calls); our metrics are
+recomputed from its samples.
+
 Run::
 
     nice python benchmarks/bench_sampler_toys.py                 # card defaults
-    nice python benchmarks/bench_sampler_toys.py --train-batches 300 --toys ring
+    nice python benchmarks/bench_sampler_toys.py --train-batches 300 --toys ring --peer
 """
 
 from __future__ import annotations
@@ -19,10 +27,71 @@ import argparse
 import json
 import time
 
+import numpy as np
 import torch
 
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, VegasSampler
+from madnis_plugin.sampler.estimate import integration_result
 from madnis_plugin.toys import toy_suite
+
+
+def run_peer(toy, cfg: MadnisConfig, seed: int, points: int) -> tuple[object, float, int]:
+    """Train and sample with the ``madnis`` package; returns our result, training wall time and calls."""
+    from madnis.integrator import Integrand, Integrator, VegasPreTraining
+
+    calls = {"n": 0}
+
+    def evaluate(x: torch.Tensor, channels: torch.Tensor | None):
+        r = x.detach().to(torch.float64).numpy()
+        ch = np.zeros(len(r), dtype=np.int64) if channels is None else channels.numpy()
+        value = np.zeros(len(r))
+        features = np.zeros((len(r), toy.n_features))
+        prior = np.zeros((len(r), toy.n_channels))
+        for c in np.unique(ch):
+            mask = ch == c
+            batch = toy(int(c), np.clip(r[mask], 0.0, np.nextafter(1.0, 0.0)))
+            value[mask], features[mask], prior[mask] = batch.value, batch.features, batch.channel_prior
+        calls["n"] += len(r)
+        as_t = lambda a: torch.as_tensor(a, dtype=x.dtype)  # noqa: E731
+        return as_t(value), as_t(features), as_t(prior)
+
+    torch.manual_seed(seed)
+    if toy.n_channels == 1:
+        integrand = Integrand(lambda x: evaluate(x, None)[0], input_dim=toy.dim)
+    else:
+        integrand = Integrand(evaluate, input_dim=toy.dim, channel_count=toy.n_channels,
+                              remapped_dim=toy.n_features, has_channel_weight_prior=True)
+    steps = cfg.train_batches
+    buffered = round(cfg.buffered_fraction / (1 - cfg.buffered_fraction))
+    integrator = Integrator(
+        integrand, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+        scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, steps, eta_min=cfg.learning_rate * cfg.lr_min_factor),
+        buffer_capacity=cfg.buffer_capacity * toy.n_channels, buffered_steps=buffered,
+        channel_dropping_threshold=cfg.drop_threshold if toy.n_channels > 1 else 0.0,
+        channel_dropping_interval=cfg.drop_interval, train_channel_weights=toy.n_channels > 1,
+        flow_kwargs={"bins": cfg.flow_bins, "units": cfg.flow_hidden, "layers": cfg.flow_layers},
+        dtype=torch.float32)
+    start = time.perf_counter()
+    pretraining = VegasPreTraining(integrator, bins=cfg.vegas_bins)
+    pretraining.rng = np.random.default_rng(seed)
+    pretraining.train([cfg.vegas_points // toy.n_channels] * cfg.vegas_iterations)
+    pretraining.initialize_integrator()
+    integrator.train(steps)
+    wall = time.perf_counter() - start
+    train_calls = calls["n"]
+    with torch.no_grad():
+        samples = integrator.sample(points)
+    channels = (samples.channels.numpy() if samples.channels is not None
+                else np.zeros(len(samples.weights), dtype=np.int64))
+    counts = np.bincount(channels, minlength=toy.n_channels)
+    # The package scales weights by n / n_c so that their overall mean is the integral; undo it.
+    raw = samples.weights.to(torch.float64).numpy() * counts[channels] / len(channels)
+    per_channel = [raw[channels == c] if counts[c] else None for c in range(toy.n_channels)]
+    res = integration_result(per_channel, toy.channel_names, sampler="madnis-1.0.0",
+                             max_overweight=cfg.max_overweight)
+    res.phases = {}
+    return res, wall, train_calls
 
 
 def summary(res, exact: float, train_calls: int, train_wall: float) -> dict:
@@ -32,8 +101,9 @@ def summary(res, exact: float, train_calls: int, train_wall: float) -> dict:
         "rel_std": res.rel_std, "unweighting_efficiency": res.unweighting_efficiency,
         "overweight_fraction": res.overweight_fraction,
         "train_calls": train_calls, "train_wall_s": train_wall,
-        "integration_calls": res.n_calls, "integration_wall_s": res.phases["integration"].wall_s,
+        "integration_calls": res.n_calls,
         "phases": {k: v.to_dict() for k, v in res.phases.items()},
+        "integration_wall_s": res.phases["integration"].wall_s if "integration" in res.phases else None,
         "channels": [c.to_dict() for c in res.channels],
     }
 
@@ -47,6 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--peer", action="store_true", help="also run the madnis 1.0.0 package")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     changes = {k: v for k, v in (("train_batches", args.train_batches), ("channel_mode", args.channel_mode),
@@ -84,6 +155,9 @@ def main(argv: list[str] | None = None) -> dict:
             "efficiency_ratio_madnis_over_vegas": (m["unweighting_efficiency"] / v["unweighting_efficiency"]
                                                    if v["unweighting_efficiency"] > 0 else None),
         }
+        if args.peer:
+            peer_res, peer_wall, peer_calls = run_peer(toy, cfg, args.seed, args.points)
+            report["results"][name]["madnis_1_0_0"] = summary(peer_res, toy.exact_integral, peer_calls, peer_wall)
     print(json.dumps(report, indent=1))
     return report
 

@@ -31,8 +31,8 @@
  *     ixxxxx(p2, 0.0, +1, +1, &em);   incoming e-  (u)
  *     ixxxxx(p3, 0.0, +1, -1, &mp);   outgoing mu+ (v)
  *     oxxxxx(p4, 0.0, -1, +1, &mm);   outgoing mu- (ubar)
- *     ffv_vector_current(&eb, &em, -ee, -ee, 0.0, 0.0, &a);
- *     double complex amp = ffv_amplitude(&mm, &mp, &a, -ee, -ee);
+ *     ffv_vector_current(&eb, &em, ee, ee, 0.0, 0.0, &a);    photon: gl = gr = -ee Q
+ *     double complex amp = ffv_amplitude(&mm, &mp, &a, ee, ee);
  */
 #ifndef MADNIS_HELAS_H
 #define MADNIS_HELAS_H
@@ -61,8 +61,9 @@ void oxxxxx(const double p[4], double mass, int hel, int nsf, HelasWave* out);
  * for nsv = +1 (outgoing). hel in {-1, 0, +1} (0 only for massive vectors). */
 void vxxxxx(const double p[4], double mass, int hel, int nsv, HelasWave* out);
 
-/* Replaces the polarisation vector of `v` by its own momentum (as a physical,
- * outgoing-direction-independent vector): the gauge-invariance probe. */
+/* Replaces the polarisation vector of `v` by the momentum it carries (+k for an
+ * incoming, -k for an outgoing vector): the gauge-invariance probe, after
+ * which a gauge-invariant amplitude vanishes. */
 void helas_gauge_probe(HelasWave* v);
 
 /* Amplitude of a closed FFV vertex: i * fo gamma^mu (gl P_L + gr P_R) fi v_mu. */

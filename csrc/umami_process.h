@@ -17,14 +17,18 @@
  *     static void process_external(const ProcessContext* ctx, int flavor,
  *                                  const double (*p)[4], HelasWave (*ext)[2]);
  *     static void process_amplitudes(const ProcessContext* ctx, int flavor,
- *                                    HelasWave (*ext)[2], const int* hel,
- *                                    double complex* jamp, double* amp2);
+ *                                    HelasWave (*ext)[2], ProcessCache* cache,
+ *                                    const int* hel, double complex* jamp,
+ *                                    double* amp2);
  *
  * process_external computes, once per event, the external wavefunctions of
  * every leg for helicity -1 (ext[i][0]) and +1 (ext[i][1]), applying the gauge
  * probe. process_amplitudes computes, for one helicity configuration (hel[i] =
  * -1 or +1, MadGraph's order), the colour-flow amplitudes JAMP_k and ADDS
- * |amp_d|^2 of every diagram with a channel to amp2[d]. This header does
+ * |amp_d|^2 of every diagram with a channel to amp2[d]. An off-shell current
+ * depends only on the helicities of the legs it contains, so the process keeps
+ * each one in `cache` (PROCESS_CACHE_WAVES slots, emptied for every event) and
+ * computes it once per helicity combination of its legs. This header does
  * the rest: parameters and the param card, the helicity sum (with a filter
  * that skips helicity configurations found identically zero), the colour sum
  * sum_ij conj(JAMP_i) CF_ij JAMP_j, averaging, DIAGRAM_AMP2 normalisation,
@@ -76,6 +80,16 @@
 #endif
 
 #define PROCESS_N_HELICITIES (1 << PROCESS_N_EXTERNAL)
+#ifndef PROCESS_CACHE_WAVES
+#define PROCESS_CACHE_WAVES 1
+#endif
+
+/* Off-shell currents of the event being evaluated, one slot per (current,
+ * helicities of its legs); valid[k] says whether wave[k] is filled. */
+typedef struct {
+    HelasWave wave[PROCESS_CACHE_WAVES];
+    unsigned char valid[PROCESS_CACHE_WAVES];
+} ProcessCache;
 
 /* Colour and averaging data of one subprocess. */
 typedef struct {
@@ -98,7 +112,8 @@ static const ProcessFlavor* process_flavor(int flavor);
 static void process_external(const ProcessContext* ctx, int flavor, const double (*p)[4],
                              HelasWave (*ext)[2]);
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2);
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2);
 
 /* t-channel width as the handle's zerowidth_tchannel setting wants it. */
 #define TCHANNEL_WIDTH(ctx, w) ((ctx)->zerowidth_tchannel ? 0.0 : (w))
@@ -111,6 +126,7 @@ typedef struct {
     int filter_ready[PROCESS_N_FLAVORS];
     int n_good[PROCESS_N_FLAVORS];
     short good[PROCESS_N_FLAVORS][PROCESS_N_HELICITIES];
+    ProcessCache cache; /* per handle, so one handle per thread as UMAMI requires */
 } ProcessHandle;
 
 /* Helicity of leg i in configuration h: MadGraph's order, last leg fastest, -1 first. */
@@ -123,6 +139,7 @@ static void process_helicities(int h, int* hel)
 /* Colour-summed |M_h|^2 of one helicity configuration (no averaging); adds
  * |JAMP_k|^2 to jamp2 and per-diagram |amp_d|^2 to amp2. */
 static double process_helicity_me2(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
+                                   ProcessCache* cache,
                                    int h, double* jamp2, double* amp2)
 {
     const ProcessFlavor* fl = process_flavor(flavor);
@@ -130,7 +147,7 @@ static double process_helicity_me2(const ProcessContext* ctx, int flavor, HelasW
     double complex jamp[PROCESS_MAX_COLORS];
     process_helicities(h, hel);
     for (int k = 0; k < PROCESS_MAX_COLORS; ++k) jamp[k] = 0.0;
-    process_amplitudes(ctx, flavor, ext, hel, jamp, amp2);
+    process_amplitudes(ctx, flavor, ext, cache, hel, jamp, amp2);
     double me2 = 0.0;
     for (int i = 0; i < fl->n_colors; ++i) {
         double complex row = 0.0;
@@ -242,9 +259,10 @@ static void process_build_filter(ProcessHandle* handle, int flavor)
         process_generic_point(masses, seed, p);
         HelasWave ext[PROCESS_N_EXTERNAL][2];
         process_external(&ctx, flavor, (const double(*)[4])p, ext);
+        memset(handle->cache.valid, 0, sizeof handle->cache.valid);
         double me[PROCESS_N_HELICITIES], largest = 0.0;
         for (int h = 0; h < PROCESS_N_HELICITIES; ++h) {
-            me[h] = fabs(process_helicity_me2(&ctx, flavor, ext, h, jamp2, amp2));
+            me[h] = fabs(process_helicity_me2(&ctx, flavor, ext, &handle->cache, h, jamp2, amp2));
             if (me[h] > largest) largest = me[h];
         }
         for (int h = 0; h < PROCESS_N_HELICITIES; ++h)
@@ -469,6 +487,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
 
         HelasWave ext[PROCESS_N_EXTERNAL][2];
         process_external(&ctx, flavor, (const double(*)[4])p, ext);
+        memset(h->cache.valid, 0, sizeof h->cache.valid);
         double jamp2[PROCESS_MAX_COLORS], amp2[PROCESS_N_DIAGRAMS + 1];
         double me_hel[PROCESS_N_HELICITIES];
         for (int k = 0; k < PROCESS_MAX_COLORS; ++k) jamp2[k] = 0.0;
@@ -477,7 +496,7 @@ UmamiStatus umami_matrix_element(UmamiHandle handle, size_t count, size_t stride
         double total = 0.0;
         for (int k = 0; k < n_hel; ++k) {
             const int hh = use_filter ? h->good[flavor][k] : k;
-            me_hel[k] = process_helicity_me2(&ctx, flavor, ext, hh, jamp2, amp2);
+            me_hel[k] = process_helicity_me2(&ctx, flavor, ext, &h->cache, hh, jamp2, amp2);
             total += me_hel[k];
         }
 

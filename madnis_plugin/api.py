@@ -175,31 +175,36 @@ def generate(process: str | Path, n: int, output: str | Path, run_card: str | Pa
              param_card: str | Path | None = None, seed: int | None = None,
              integrator: str = DEFAULT_INTEGRATOR, points: int | None = None, train_batches: int | None = None,
              madnis_card: str | Path | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, sampler: str | Path | None = None,
+             save_sampler: str | Path | None = None, resume: bool = False, jobs: int = 1,
+             shard: str | tuple[int, int] | None = None, executor: str = "local",
+             scheduler: Any = None, batch_points: int = 20_000) -> dict[str, Any]:
     """Generate ``n`` unweighted events of ``process`` into ``output`` (``.lhe`` or ``.lhe.gz``).
+
+    Args:
+        sampler: use this saved sampler instead of training (refused if trained for other physics).
+        save_sampler: save the trained sampler here.
+        resume: continue an interrupted run writing ``output`` (same inputs and seed).
+        jobs: local worker processes (the file does not depend on it); with
+            ``executor="dask"`` the number of shards.
+        shard: ``"K/N"``: write shard K of N independent shards (``n`` counts all shards);
+            combine them with ``madnis-plugin merge``.
+        executor: ``local`` or ``dask`` (``scheduler``: address or ``distributed.Client``).
+        batch_points: integrand points per generation batch (memory use; part of the seed stream).
 
     Returns:
         ``events_written, file, cross_section_pb, error_pb, unweighting_efficiency,
         overweight_fraction, wall_s`` and the run's details.
     """
-    from .events.generation import check_output_path, generate_events
+    from .events.run import run_generation
 
-    if n is None or int(n) <= 0:
-        raise UsageError(f"number of events must be positive, got {n}")
-    output = check_output_path(output)
     _check_positive("points", points)
     _check_positive("train_batches", train_batches)
-    start = time.perf_counter()
-    setup = prepare_run(process, run_card, param_card, seed)
-    sampler = _make_sampler(setup, integrator, madnis_card, train_batches, progress)
-    result = sampler.integrate(points=int(points or 100_000))
-    summary = generate_events(setup, sampler, result, int(n), output, progress=progress)
-    summary.update({
-        "process": setup.process.name,
-        "integrator": integrator,
-        "seed": setup.seed,
-        "wall_s": time.perf_counter() - start,
-        "n_integrand_calls": int(sum(phase.n_calls for phase in sampler.phases.values()))
-        + summary["generation_calls"],
-    })
-    return summary
+    if integrator not in INTEGRATORS:
+        raise UsageError(f"unknown integrator '{integrator}' (choose from {', '.join(INTEGRATORS)})")
+    return run_generation(process, n, output, run_card=run_card, param_card=param_card, seed=seed,
+                          integrator=integrator, points=points, train_batches=train_batches,
+                          madnis_card=madnis_card, progress=progress, sampler=sampler,
+                          save_sampler=save_sampler, resume=resume, jobs=jobs, shard=shard,
+                          executor=executor, scheduler=scheduler, batch_points=batch_points,
+                          make_sampler=_make_sampler)

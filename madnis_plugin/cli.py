@@ -22,7 +22,7 @@ from typing import Any, Sequence
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
 #: Modules that contribute subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["madnis_plugin.runfolder", "madnis_plugin.events.merge"]
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(generate)
     generate.add_argument("-n", "--events", type=int, required=True, help="number of events")
     generate.add_argument("-o", "--output", required=True, help="output file (.lhe or .lhe.gz)")
+    generate.add_argument("--sampler", metavar="FILE", help="use this saved sampler instead of training")
+    generate.add_argument("--save-sampler", metavar="FILE", help="save the trained sampler to FILE")
+    generate.add_argument("--resume", action="store_true", help="continue an interrupted run writing the output")
+    generate.add_argument("--jobs", type=int, default=1, help="local worker processes (dask: number of shards)")
+    generate.add_argument("--shard", metavar="K/N", help="write shard K of N (-n counts all shards)")
+    generate.add_argument("--executor", default="local", choices=("local", "dask"), help="where shards run")
+    generate.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:8786)")
+    generate.add_argument("--batch-points", type=int, default=20_000,
+                          help="integrand points per generation batch (the file depends on it)")
     config = sub.add_parser("config", help="paths of the C/Fortran bridge library and headers")
     group = config.add_mutually_exclusive_group(required=True)
     group.add_argument("--libdir", action="store_true")
@@ -94,7 +103,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from .integrand import IntegrandError
     from .process import ProcessError
 
-    return (UsageError, CardError, ProcessError, IntegrandError, UmamiError, CompileError, OSError)
+    from .events.checkpoint import ResumeError
+    from .events.sampler_io import SamplerFileError
+
+    return (UsageError, CardError, ProcessError, IntegrandError, UmamiError, CompileError, OSError,
+            ResumeError, SamplerFileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,7 +159,10 @@ def _run(args: argparse.Namespace) -> int:
             _print_integration(result)
         return 0
     if args.command == "generate":
-        result = api.generate(args.process, args.events, args.output, **common)
+        result = api.generate(args.process, args.events, args.output, sampler=args.sampler,
+                              save_sampler=args.save_sampler, resume=args.resume, jobs=args.jobs,
+                              shard=args.shard, executor=args.executor, scheduler=args.scheduler,
+                              batch_points=args.batch_points, **common)
         if progress:
             sys.stderr.write("\n")
         if args.json:

@@ -221,8 +221,9 @@ class CollisionIntegrand:
         amp2_sum = np.zeros((idx.size, max(self.process.diagram_count, 1)))
         colors = np.zeros((idx.size, len(flavors)), dtype=np.int32)
         helicities = np.zeros((idx.size, len(flavors)), dtype=np.int32)
+        densities: dict[tuple[int, int], np.ndarray] = {}  # subprocesses share parton densities
         for k, (flavor, pdg) in enumerate(zip(flavors, pdgs)):
-            lumi = self._luminosity(pdg, x1[idx], x2[idx], mu_f1, mu_f2)
+            lumi = self._luminosity(pdg, x1[idx], x2[idx], mu_f1, mu_f2, densities)
             result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
                                            random_color=r_color, random_helicity=r_helicity)
             contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
@@ -271,12 +272,15 @@ class CollisionIntegrand:
         value = np.where(np.isfinite(value), value, 0.0)
         return IntegrandBatch(value, prior, features, payload, channel)
 
-    def _luminosity(self, pdg: Sequence[int], x1: np.ndarray, x2: np.ndarray,
-                    mu_f1: np.ndarray, mu_f2: np.ndarray) -> np.ndarray:
+    def _luminosity(self, pdg: Sequence[int], x1: np.ndarray, x2: np.ndarray, mu_f1: np.ndarray,
+                    mu_f2: np.ndarray, cache: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
         """f_a(x1) f_b(x2) for the subprocess's incoming flavours (1 for lepton beams)."""
         if not self.hadronic:
             return np.ones_like(x1)
-        return (self._parton_density(0, pdg[0], x1, mu_f1) * self._parton_density(1, pdg[1], x2, mu_f2))
+        for beam, parton, x, mu in ((0, pdg[0], x1, mu_f1), (1, pdg[1], x2, mu_f2)):
+            if (beam, parton) not in cache:
+                cache[beam, parton] = self._parton_density(beam, parton, x, mu)
+        return cache[0, pdg[0]] * cache[1, pdg[1]]
 
     def _parton_density(self, beam: int, parton: int, x: np.ndarray, mu_f: np.ndarray) -> np.ndarray:
         # An antiproton beam (lpp = -1) holds the charge conjugates of the proton's partons.

@@ -55,6 +55,7 @@ __all__ = [
     "MadGraphOutput",
     "SubprocessFolder",
     "detect_layout",
+    "parse_configs",
     "read_output",
     "build_library",
     "load_madgraph_folder",
@@ -238,8 +239,18 @@ def _leshouche(text: str, n_external: int) -> tuple[list[tuple[int, ...]], list[
     return [idup[k] for k in sorted(idup)], flows
 
 
-def _configs(configs_text: str, props_text: str) -> list[dict[str, Any]]:
-    """Diagrams in the architecture.md format from configs.inc and props.inc."""
+def parse_configs(configs_text: str, props_text: str = "") -> list[dict[str, Any]]:
+    r"""Diagrams in the architecture.md format from configs.inc and props.inc texts.
+
+    Both spellings MadGraph versions use are read: ``DATA (SPROP(I,-1,1),I=1,1)/22/``
+    and ``DATA SPROP(-1,1)/22/`` (likewise ``TPRID``).
+
+    Example:
+        >>> parse_configs("      DATA MAPCONFIG(1)/1/\n"
+        ...               "      DATA (IFOREST(I,-1,1),I=1,2)/4,3/\n"
+        ...               "      DATA (SPROP(I,-1,1),I=1,1)/23/\n")
+        [{'number': 1, 'four_point': False, 'propagators': [{'id': -1, 'type': 's', 'daughters': [4, 3], 'pdg': 23}]}]
+    """
     st = _fortran_statements(configs_text)
     mapconfig: dict[int, int] = {}
     for m in re.finditer(r"DATA\s+MAPCONFIG\s*\(\s*(\d+)\s*\)\s*/\s*(\d+)\s*/", st, re.I):
@@ -269,7 +280,9 @@ def _configs(configs_text: str, props_text: str) -> list[dict[str, Any]]:
         for k in sorted(forest[config], reverse=True):
             s_pdg = sprop.get((config, k), 0)
             t_pdg = tprid.get((config, k), 0)
-            kind = "t" if (s_pdg == 0 and (t_pdg != 0 or 1 in forest[config][k])) else "s"
+            # Every s-channel line is a particle (SPROP != 0); the t-channel
+            # chain has SPROP 0, its last entry (joining leg 2) TPRID 0 too.
+            kind = "s" if s_pdg != 0 else "t"
             entry: dict[str, Any] = {"id": k, "type": kind, "daughters": forest[config][k],
                                      "pdg": s_pdg if kind == "s" else t_pdg}
             names = props.get((config, k))
@@ -330,7 +343,7 @@ def read_output(folder: str | os.PathLike) -> MadGraphOutput:
                     ids = [pid for _, pid in entry.processes] or [1]
                     entry.processes = [(t, ids[min(i, len(ids) - 1)]) for i, t in enumerate(idups)]
             props = p / "props.inc"
-            entry.diagrams = _configs(_read(p / "configs.inc"), _read(props) if props.is_file() else "")
+            entry.diagrams = parse_configs(_read(p / "configs.inc"), _read(props) if props.is_file() else "")
             maxamps = _read(p / "maxamps.inc") if (p / "maxamps.inc").is_file() else ""
             entry.n_diagrams = _int_parameter(maxamps, "MAXAMPS") or max(
                 (d["number"] for d in entry.diagrams), default=0)

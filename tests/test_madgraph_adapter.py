@@ -36,6 +36,7 @@ from madnis_plugin.madgraph import (  # noqa: E402
     MadGraphError,
     detect_layout,
     load_madgraph_folder,
+    parse_configs,
     read_output,
 )
 
@@ -147,6 +148,26 @@ def test_madevent_diagrams_come_from_configs_inc(madevent):
         [(-1, "s", (4, 3), 22)], [(-1, "s", (4, 3), 23)]]
     raw = madevent.metadata.raw["groups"][0]["diagrams"][1]["propagators"][0]
     assert (raw["mass_parameter"], raw["width_parameter"]) == ("MDL_MZ", "MDL_WZ")
+
+
+def test_t_channel_chain_of_configs_inc_is_read_in_both_spellings():
+    # e+ e- > a a: electron exchange between legs 1-3 and the -1 line, leg 4
+    # joining leg 2 (that last entry has neither SPROP nor TPRID).
+    configs = """
+      DATA MAPCONFIG(1)/1/
+      DATA (IFOREST(I,-1,1),I=1,2)/1,3/
+      DATA (SPROP(I,-1,1),I=1,1)/0/
+      DATA TPRID(-1,1)/11/
+      DATA (IFOREST(I,-2,1),I=1,2)/-1,4/
+      DATA (SPROP(I,-2,1),I=1,1)/0/
+      DATA (TPRID(I,-2,1),I=1,1)/0/
+      DATA MAPCONFIG(0)/1/
+"""
+    (diagram,) = parse_configs(configs)
+    assert diagram["propagators"] == [
+        {"id": -1, "type": "t", "daughters": [1, 3], "pdg": 11},
+        {"id": -2, "type": "t", "daughters": [-1, 4], "pdg": 0},
+    ]
 
 
 def test_madevent_amp2_is_normalised_and_weighs_photon_against_z(madevent):

@@ -601,6 +601,19 @@ def test_bad_inputs_raise_instead_of_crashing() -> None:
         proc.library.set_parameter("gauge_probe_leg", 99)
 
 
+@pytest.mark.parametrize("name", ["ee_mumu", "ttbar_jet", "gg_ggg"])
+def test_non_finite_or_zero_momenta_give_nan_and_valid_indices(name: str) -> None:
+    # garbage in must not crash the library nor produce out-of-range indices
+    proc = load(name)
+    p = np.full((3, proc.n_external, 4), np.nan)
+    p[1], p[2] = 0.0, 1e300
+    res = proc.evaluate(p, random_color=np.array([0.1, 0.5, 0.9]), random_helicity=np.array([0.1, 0.5, 0.9]))
+    assert np.all(np.isnan(res.me2))
+    assert np.all((res.color_index >= 0) & (res.color_index < proc.library.n_colors))
+    assert np.all((res.helicity_index >= 0) & (res.helicity_index < proc.library.n_helicities))
+    np.testing.assert_allclose(res.amp2.sum(axis=1), 1.0)
+
+
 def test_malformed_param_card_is_an_initialisation_error(tmp_path: Path) -> None:
     card = tmp_path / "param_card.dat"
     card.write_text("BLOCK MASS\n  6 not-a-number\n")

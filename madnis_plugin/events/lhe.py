@@ -236,24 +236,38 @@ class LHEWriter:
         path: ``.lhe`` or ``.lhe.gz`` output.
         body_path: where the events go while running (default ``path`` + ``.events.part``);
             kept for ``--resume`` until :meth:`finish`.
-        append: continue an existing body file (resume).
+        resume_offset: continue an existing body file, cut back to this committed
+            byte offset (whatever a killed run wrote after its last commit is dropped).
     """
 
-    def __init__(self, path: str | Path, body_path: str | Path | None = None, append: bool = False):
+    def __init__(self, path: str | Path, body_path: str | Path | None = None, resume_offset: int | None = None):
         self.path = Path(path)
         self.body_path = Path(body_path) if body_path else self.path.with_name(self.path.name + ".events.part")
-        self._body = open(self.body_path, "a" if append else "w")
+        if resume_offset is None:
+            self._body = open(self.body_path, "wb")
+        else:
+            self._body = open(self.body_path, "r+b")
+            self._body.truncate(int(resume_offset))
+            self._body.seek(int(resume_offset))
         self.count = 0
 
+    @property
+    def offset(self) -> int:
+        """Bytes of the body file written so far."""
+        return self._body.tell()
+
     def write(self, events: Iterable[pylhe.LHEEvent]) -> None:
-        chunk = []
-        for event in events:
-            chunk.append(event.tolhe(lheformat=LHE_FORMAT))
-            self.count += 1
-        if chunk:
-            self._body.write("\n".join(chunk) + "\n")
+        """Append event records."""
+        self.write_text([event.tolhe(lheformat=LHE_FORMAT) for event in events])
+
+    def write_text(self, events: Sequence[str]) -> None:
+        """Append events already formatted as ``<event>`` blocks."""
+        if events:
+            self._body.write(("\n".join(events) + "\n").encode())
+            self.count += len(events)
 
     def flush(self) -> None:
+        """Make the body durable on disk (before its offset is committed)."""
         self._body.flush()
         os.fsync(self._body.fileno())
 

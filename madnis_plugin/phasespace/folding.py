@@ -55,7 +55,8 @@ def fold_equivalent_channels(
     Diagrams marked ``four_point: true`` get no channel and are left out.
 
     Args:
-        diagrams: process.json diagrams of one subprocess group.
+        diagrams: process.json diagrams of one subprocess group (dicts, or
+            records with ``to_dict()``).
         pdgs: PDG codes of the external legs of that group, incoming first.
 
     Returns:
@@ -65,6 +66,8 @@ def fold_equivalent_channels(
     """
     classes: dict[str, list[int]] = {}
     for index, diagram in enumerate(diagrams):
+        if hasattr(diagram, "to_dict"):  # a process.Diagram record
+            diagram = diagram.to_dict()
         if diagram.get("four_point", False):
             continue
         classes.setdefault(canonical_form(diagram, pdgs), []).append(index)

@@ -99,14 +99,17 @@ def flat_topology(n_external: int) -> Topology:
     return Topology(blocks=(flat_chain([Node(legs=(leg,)) for leg in range(3, n_external + 1)]),))
 
 
-def _propagator_list(diagram: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _propagator_list(diagram: Any) -> list[Mapping[str, Any]]:
+    if hasattr(diagram, "to_dict"):  # a process.Diagram record
+        diagram = diagram.to_dict()
     if isinstance(diagram, Mapping):
         return list(diagram.get("propagators", []))
     return list(diagram)
 
 
 def parse_diagram(diagram: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None, n_external: int) -> Topology:
-    """Build the :class:`Topology` of a diagram (a process.json diagram or its propagator list).
+    """Build the :class:`Topology` of a diagram (a process.json diagram, its propagator list,
+    or any record with a ``to_dict()`` giving the former).
 
     ``None`` (or an empty list) gives :func:`flat_topology`. Final-state legs no
     propagator mentions become blocks of their own; several blocks without a

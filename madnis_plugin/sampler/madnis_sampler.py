@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -55,6 +56,7 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+@dataclass(slots=True)
 class DrawnChannel:
     """Points drawn in one channel, with everything training and estimates need.
 
@@ -65,22 +67,22 @@ class DrawnChannel:
         r: ``(n, d)`` float64 hypercube points passed to the integrand.
         density: ``(n,)`` float64 ``q_c(r)``.
         f_y: ``(n,)`` float64 ``value * |dr/dy|``, non-finite values set to 0.
-        prior, features: the integrand's, float64.
+        prior: ``(n, C)`` float64 prior channel weights.
+        features: ``(n, F)`` float64 features.
         payload: the integrand's event record.
         n_nonfinite: integrand values that were not finite.
     """
 
-    def __init__(self, channel, y, log_g, r, density, f_y, prior, features, payload, n_nonfinite):
-        self.channel = channel
-        self.y = y
-        self.log_g = log_g
-        self.r = r
-        self.density = density
-        self.f_y = f_y
-        self.prior = prior
-        self.features = features
-        self.payload = payload
-        self.n_nonfinite = n_nonfinite
+    channel: int
+    y: torch.Tensor
+    log_g: torch.Tensor
+    r: np.ndarray
+    density: np.ndarray
+    f_y: np.ndarray
+    prior: np.ndarray
+    features: np.ndarray
+    payload: dict[str, np.ndarray]
+    n_nonfinite: int
 
 
 class MadnisSampler:

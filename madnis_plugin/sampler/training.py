@@ -101,13 +101,14 @@ class Trainer:
         """Draw fresh points, store them, update the running estimates; returns the batch and its calls."""
         s = self.s
         counts = s.allocation(batch_size)
-        parts, means, stds, weights_all = [], np.zeros(self.n_channels), np.zeros(self.n_channels), []
+        parts, means, stds = [], np.zeros(self.n_channels), np.zeros(self.n_channels)
         for c, n in enumerate(counts):
             if n == 0:
                 continue
             drawn = s.draw_channel(c, int(n))
             s.history["n_nonfinite"] += drawn.n_nonfinite
-            if s.history["loss"] == [] and c == int(np.argmax(counts)) and self.cfg.learn_channel_weights:
+            if s.trained_steps == 0 and c == int(np.argmax(counts)):
+                # The channel-weight network's input scale, fixed once from the first points.
                 s.channel_weights.fit_standardisation(s.tensor(drawn.features))
             part = {"channel": torch.full((int(n),), c, dtype=torch.int64, device=s.device),
                     "y": drawn.y, "f_y": s.tensor(drawn.f_y), "prior": s.tensor(drawn.prior),
@@ -115,7 +116,6 @@ class Trainer:
             self.buffer.add(c, part["y"], part["f_y"], part["prior"], part["features"], part["log_g"])
             parts.append(part)
             w = s.weights(drawn)
-            weights_all.append(w)
             means[c], stds[c] = w.mean(), w.std()
         active = s.active & (counts > 0)
         # Running estimates: per-channel integral (for dropping) and std (for allocation).

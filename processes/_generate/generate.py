@@ -33,6 +33,8 @@ from diagrams import VVVV_TERMS, Current, Piece, generate, incoming_pdgs
 from model import anti, coupling_declarations, particle
 from specs import PROCESSES
 
+__all__ = ["build", "main"]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -235,14 +237,22 @@ class _Emitter:
         return f"TCHANNEL_WIDTH(ctx, {part.width})" if t_channel else part.width
 
     def wave(self, c: Current) -> str:
+        """C pointer expression of the wavefunction of ``c``, emitting its
+        computation (into the helicity cache) on first use."""
         if c.kind == "ext":
             return f"e{c.leg}"
         if c in self.wave_of:
             return self.wave_of[c]
         args = [self.wave(x) for x in c.children]
-        index = self.n_waves
-        self.n_waves += 1
-        name = f"&w[{index}]"
+        index = len(self.wave_of)
+        legs = sorted(c.legs)
+        slot_expr = " + ".join([str(self.n_waves)] + [f"{1 << k} * b{leg}" if k else f"b{leg}"
+                                                       for k, leg in enumerate(legs)])
+        self.n_waves += 1 << len(legs)
+        self.lines.append(f"const int s{index} = {slot_expr};")
+        self.lines.append(f"if (!cache->valid[s{index}]) {{")
+        name = f"&cache->wave[s{index}]"
+        start = len(self.lines)
         part = particle(c.pdg)
         mass, width = part.mass, self._width(c)
         self.couplings.update(c.couplings)
@@ -264,8 +274,13 @@ class _Emitter:
         elif c.kind == "vvvv":
             a, b, cc, d = self._vvvv_order(args + [None], c.term)
             self.lines.append(f"vvvv_current({a}, {b}, {cc}, gs, {mass}, {width}, {name});")
-        self.wave_of[c] = name
-        return name
+        for k in range(start, len(self.lines)):
+            self.lines[k] = "    " + self.lines[k]
+        self.lines.append(f"    cache->valid[s{index}] = 1;")
+        self.lines.append("}")
+        self.lines.append(f"const HelasWave* w{index} = {name};")
+        self.wave_of[c] = f"w{index}"
+        return self.wave_of[c]
 
     @staticmethod
     def _vvvv_order(items: list, term: int):
@@ -314,6 +329,7 @@ def build(name: str, out_dir: Path) -> None:
     flavor_index = 0
     n_diagrams = 0
     max_colors = 1
+    cache_waves = 1
     n_external = None
     masses_expr = None
     for group in spec["groups"]:
@@ -361,9 +377,9 @@ def build(name: str, out_dir: Path) -> None:
                 amp_lines.append(f"amp[{j}] = {em.amplitude(piece)};")
             body = ["const SmParameters* sm = ctx->sm;", "const double gs = ctx->gs;", "(void)sm;", "(void)gs;"]
             body += coupling_declarations(em.couplings)
-            body += [f"const HelasWave* e{i} = &ext[{i}][hel[{i}] > 0];" for i in range(n)]
-            if em.n_waves:
-                body.append(f"HelasWave w[{em.n_waves}];")
+            body += [f"const int b{i} = hel[{i}] > 0;" for i in range(n)]
+            body += [f"const HelasWave* e{i} = &ext[{i}][b{i}];" for i in range(n)]
+            cache_waves = max(cache_waves, em.n_waves)
             body.append(f"double complex amp[{len(pieces)}];")
             body += em.lines + amp_lines
             for k in range(len(used)):
@@ -388,8 +404,8 @@ def build(name: str, out_dir: Path) -> None:
                 + "\n".join("    " + line for line in ["const SmParameters* sm = ctx->sm;", "(void)sm;"] + external_lines) + "\n}\n")
             flavor_functions.append(
                 f"/* {' '.join(particle(p).name + ('~' if p < 0 and not particle(p).self_conjugate else '') if abs(p) != 24 else ('w+' if p > 0 else 'w-') for p in pdgs)} */\n"
-                f"static void {fname}(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,\n"
-                f"{' ' * (len(fname) + 13)}double complex* jamp, double* amp2)\n{{\n"
+                f"static void {fname}(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,\n"
+                f"{' ' * (len(fname) + 13)}const int* hel, double complex* jamp, double* amp2)\n{{\n"
                 + "\n".join("    " + line for line in body) + "\n}\n")
             cf_c = ", ".join(_c_number(v) for row in cf for v in row)
             has_channel = [0] * 64
@@ -408,8 +424,8 @@ def build(name: str, out_dir: Path) -> None:
 
     folder = out_dir / name
     folder.mkdir(parents=True, exist_ok=True)
-    _write_c(folder, name, spec, n_external, incoming, flavor_index, n_diagrams, max_colors, masses_expr,
-             flavor_functions, flavor_tables)
+    _write_c(folder, name, spec, n_external, incoming, flavor_index, n_diagrams, max_colors, cache_waves,
+             masses_expr, flavor_functions, flavor_tables)
     _write_json(folder, name, spec, n_external, incoming, groups_json)
     print(f"{folder}: {flavor_index} subprocesses, {n_diagrams} diagram slots")
 
@@ -514,22 +530,24 @@ def _diagram_json(pieces: list, key, number: int, n: int, incoming: int) -> dict
     return {"number": number, "four_point": False, "propagators": props}
 
 
-def _write_c(folder, name, spec, n_external, incoming, n_flavors, n_diagrams, max_colors, masses, functions, tables):
+def _write_c(folder, name, spec, n_external, incoming, n_flavors, n_diagrams, max_colors, cache_waves, masses,
+             functions, tables):
     lines = [
-        f"/*",
+        "/*",
         f" * {name}.c -- {spec['description']} (MadGraph `sm` model), UMAMI 1.1.",
-        f" *",
-        f" * GENERATED by processes/_generate/generate.py from processes/_generate/specs.py;",
-        f" * do not edit by hand: change the generator and run it again.",
-        f" * Helicity amplitudes on csrc/helas.h; boilerplate in csrc/umami_process.h.",
-        f" */",
+        " *",
+        " * GENERATED by processes/_generate/generate.py from processes/_generate/specs.py;",
+        " * do not edit by hand: change the generator and run it again.",
+        " * Helicity amplitudes on csrc/helas.h; boilerplate in csrc/umami_process.h.",
+        " */",
         f"#define PROCESS_N_EXTERNAL {n_external}",
         f"#define PROCESS_N_INCOMING {incoming}",
         f"#define PROCESS_N_FLAVORS {n_flavors}",
         f"#define PROCESS_N_DIAGRAMS {n_diagrams}",
         f"#define PROCESS_MAX_COLORS {max_colors}",
+        f"#define PROCESS_CACHE_WAVES {cache_waves}",
         f"#define PROCESS_FINGERPRINT \"madnis-plugin/{name}/{spec['version']}\"",
-        f"#include \"umami_process.h\"",
+        "#include \"umami_process.h\"",
         "",
         "static void process_masses(const SmParameters* sm, double* masses)",
         "{",
@@ -555,10 +573,11 @@ def _write_c(folder, name, spec, n_external, incoming, n_flavors, n_diagrams, ma
         lines.append(f"    case {index}: external_{index}(ctx, p, ext); break;")
     lines += ["    default: break;", "    }", "}", "",
               "static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],",
-              "                               const int* hel, double complex* jamp, double* amp2)", "{",
+              "                               ProcessCache* cache, const int* hel, double complex* jamp,",
+              "                               double* amp2)", "{",
               "    switch (flavor) {"]
     for index in range(n_flavors):
-        lines.append(f"    case {index}: amplitudes_{index}(ctx, ext, hel, jamp, amp2); break;")
+        lines.append(f"    case {index}: amplitudes_{index}(ctx, ext, cache, hel, jamp, amp2); break;")
     lines += ["    default: break;", "    }", "}", ""]
     (folder / f"{name}.c").write_text("\n".join(lines))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Particle", "PARTICLES", "anti", "ffv_coupling", "vector_family"]
+__all__ = ["Particle", "PARTICLES", "particle", "anti", "ffv_coupling", "coupling_declarations"]
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,6 @@ _DOWN = {1, 3, 5}
 _CHARGED_LEPTON = {11, 13, 15}
 _NEUTRINO = {12, 14, 16}
 _W_PARTNER = {2: 1, 4: 3, 6: 5, 12: 11, 14: 13, 16: 15}
-
-
-def vector_family(v: int) -> str:
-    """'qcd' for the gluon, 'ew' for photon, Z and W."""
-    return "qcd" if v == 21 else "ew"
 
 
 def ffv_coupling(fbar: int, f: int, v: int) -> tuple[str, str] | None:

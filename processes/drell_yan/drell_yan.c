@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 8
 #define PROCESS_N_DIAGRAMS 2
 #define PROCESS_MAX_COLORS 1
+#define PROCESS_CACHE_WAVES 8
 #define PROCESS_FINGERPRINT "madnis-plugin/drell_yan/1.0"
 #include "umami_process.h"
 
@@ -37,8 +38,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u u~ e-~ e- */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -52,16 +53,29 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_2_l, gz_2_r;
     sm_z_coupling(sm, 2, &gz_2_l, &gz_2_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e1, e0, ga_2_l, ga_2_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e1, e0, gz_2_l, gz_2_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, ga_2_l, ga_2_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e1, e0, gz_2_l, gz_2_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -82,8 +96,8 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c c~ e-~ e- */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -97,16 +111,29 @@ static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_4_l, gz_4_r;
     sm_z_coupling(sm, 4, &gz_4_l, &gz_4_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e1, e0, ga_4_l, ga_4_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e1, e0, gz_4_l, gz_4_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, ga_4_l, ga_4_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e1, e0, gz_4_l, gz_4_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -127,8 +154,8 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d d~ e-~ e- */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -142,16 +169,29 @@ static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_1_l, gz_1_r;
     sm_z_coupling(sm, 1, &gz_1_l, &gz_1_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e1, e0, ga_1_l, ga_1_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e1, e0, gz_1_l, gz_1_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, ga_1_l, ga_1_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e1, e0, gz_1_l, gz_1_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -172,8 +212,8 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s s~ e-~ e- */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -187,16 +227,29 @@ static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_3_l, gz_3_r;
     sm_z_coupling(sm, 3, &gz_3_l, &gz_3_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e1, e0, ga_3_l, ga_3_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e1, e0, gz_3_l, gz_3_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, ga_3_l, ga_3_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e1, e0, gz_3_l, gz_3_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -217,8 +270,8 @@ static void external_4(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u~ u e-~ e- */
-static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -232,16 +285,29 @@ static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_2_l, gz_2_r;
     sm_z_coupling(sm, 2, &gz_2_l, &gz_2_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e0, e1, ga_2_l, ga_2_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e0, e1, gz_2_l, gz_2_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_2_l, ga_2_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e0, e1, gz_2_l, gz_2_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -262,8 +328,8 @@ static void external_5(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c~ c e-~ e- */
-static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -277,16 +343,29 @@ static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_4_l, gz_4_r;
     sm_z_coupling(sm, 4, &gz_4_l, &gz_4_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e0, e1, ga_4_l, ga_4_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e0, e1, gz_4_l, gz_4_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_4_l, ga_4_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e0, e1, gz_4_l, gz_4_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -307,8 +386,8 @@ static void external_6(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ d e-~ e- */
-static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -322,16 +401,29 @@ static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_1_l, gz_1_r;
     sm_z_coupling(sm, 1, &gz_1_l, &gz_1_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e0, e1, ga_1_l, ga_1_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e0, e1, gz_1_l, gz_1_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_1_l, ga_1_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e0, e1, gz_1_l, gz_1_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -352,8 +444,8 @@ static void external_7(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ s e-~ e- */
-static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -367,16 +459,29 @@ static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_3_l, gz_3_r;
     sm_z_coupling(sm, 3, &gz_3_l, &gz_3_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e0, e1, ga_3_l, ga_3_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e0, e1, gz_3_l, gz_3_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_11_l, ga_11_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_11_l, gz_11_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_3_l, ga_3_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e0, e1, gz_3_l, gz_3_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_11_l, ga_11_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_11_l, gz_11_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -432,17 +537,18 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
-    case 4: amplitudes_4(ctx, ext, hel, jamp, amp2); break;
-    case 5: amplitudes_5(ctx, ext, hel, jamp, amp2); break;
-    case 6: amplitudes_6(ctx, ext, hel, jamp, amp2); break;
-    case 7: amplitudes_7(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
+    case 4: amplitudes_4(ctx, ext, cache, hel, jamp, amp2); break;
+    case 5: amplitudes_5(ctx, ext, cache, hel, jamp, amp2); break;
+    case 6: amplitudes_6(ctx, ext, cache, hel, jamp, amp2); break;
+    case 7: amplitudes_7(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

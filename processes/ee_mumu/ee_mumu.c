@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 1
 #define PROCESS_N_DIAGRAMS 2
 #define PROCESS_MAX_COLORS 1
+#define PROCESS_CACHE_WAVES 8
 #define PROCESS_FINGERPRINT "madnis-plugin/ee_mumu/1.0"
 #include "umami_process.h"
 
@@ -37,8 +38,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* e-~ e- mu-~ mu- */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -52,16 +53,29 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_13_l, gz_13_r;
     sm_z_coupling(sm, 13, &gz_13_l, &gz_13_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[2];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[2];
-    ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &w[1]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], ga_13_l, ga_13_r);
-    amp[1] = ffv_amplitude(e3, e2, &w[1], gz_13_l, gz_13_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    amp[0] = ffv_amplitude(e3, e2, w0, ga_13_l, ga_13_r);
+    amp[1] = ffv_amplitude(e3, e2, w1, gz_13_l, gz_13_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -89,10 +103,11 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

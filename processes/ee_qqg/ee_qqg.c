@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 4
 #define PROCESS_N_DIAGRAMS 4
 #define PROCESS_MAX_COLORS 1
+#define PROCESS_CACHE_WAVES 40
 #define PROCESS_FINGERPRINT "madnis-plugin/ee_qqg/1.0"
 #include "umami_process.h"
 
@@ -44,8 +45,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* e-~ e- u u~ g */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -59,23 +60,57 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_2_l, gz_2_r;
     sm_z_coupling(sm, 2, &gz_2_l, &gz_2_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[4];
-    ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &w[0]);
-    ffv_out_current(e2, &w[0], ga_2_l, ga_2_r, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &w[2]);
-    ffv_out_current(e2, &w[2], gz_2_l, gz_2_r, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, &w[0], ga_2_l, ga_2_r, 0.0, 0.0, &w[4]);
-    ffv_in_current(e3, &w[2], gz_2_l, gz_2_r, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e3, e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[2] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[5], e4, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e2, w0, ga_2_l, ga_2_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gz_2_l, gz_2_r, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w0, ga_2_l, ga_2_r, 0.0, 0.0, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e3, w2, gz_2_l, gz_2_r, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e3, e4, gs, gs);
+    amp[1] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[2] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w5, e4, gs, gs);
     jamp[0] = amp[0] + amp[1] + amp[2] + amp[3];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -104,8 +139,8 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* e-~ e- c c~ g */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -119,23 +154,57 @@ static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_4_l, gz_4_r;
     sm_z_coupling(sm, 4, &gz_4_l, &gz_4_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[4];
-    ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &w[0]);
-    ffv_out_current(e2, &w[0], ga_4_l, ga_4_r, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &w[2]);
-    ffv_out_current(e2, &w[2], gz_4_l, gz_4_r, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, &w[0], ga_4_l, ga_4_r, 0.0, 0.0, &w[4]);
-    ffv_in_current(e3, &w[2], gz_4_l, gz_4_r, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e3, e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[2] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[5], e4, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e2, w0, ga_4_l, ga_4_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gz_4_l, gz_4_r, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w0, ga_4_l, ga_4_r, 0.0, 0.0, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e3, w2, gz_4_l, gz_4_r, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e3, e4, gs, gs);
+    amp[1] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[2] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w5, e4, gs, gs);
     jamp[0] = amp[0] + amp[1] + amp[2] + amp[3];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -164,8 +233,8 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* e-~ e- d d~ g */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -179,23 +248,57 @@ static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_1_l, gz_1_r;
     sm_z_coupling(sm, 1, &gz_1_l, &gz_1_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[4];
-    ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &w[0]);
-    ffv_out_current(e2, &w[0], ga_1_l, ga_1_r, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &w[2]);
-    ffv_out_current(e2, &w[2], gz_1_l, gz_1_r, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, &w[0], ga_1_l, ga_1_r, 0.0, 0.0, &w[4]);
-    ffv_in_current(e3, &w[2], gz_1_l, gz_1_r, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e3, e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[2] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[5], e4, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e2, w0, ga_1_l, ga_1_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gz_1_l, gz_1_r, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w0, ga_1_l, ga_1_r, 0.0, 0.0, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e3, w2, gz_1_l, gz_1_r, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e3, e4, gs, gs);
+    amp[1] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[2] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w5, e4, gs, gs);
     jamp[0] = amp[0] + amp[1] + amp[2] + amp[3];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -224,8 +327,8 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* e-~ e- s s~ g */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -239,23 +342,57 @@ static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     sm_z_coupling(sm, 11, &gz_11_l, &gz_11_r);
     double gz_3_l, gz_3_r;
     sm_z_coupling(sm, 3, &gz_3_l, &gz_3_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[4];
-    ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &w[0]);
-    ffv_out_current(e2, &w[0], ga_3_l, ga_3_r, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &w[2]);
-    ffv_out_current(e2, &w[2], gz_3_l, gz_3_r, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, &w[0], ga_3_l, ga_3_r, 0.0, 0.0, &w[4]);
-    ffv_in_current(e3, &w[2], gz_3_l, gz_3_r, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e3, e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[2] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[5], e4, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, ga_11_l, ga_11_r, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e2, w0, ga_3_l, ga_3_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gz_11_l, gz_11_r, sm->MZ, sm->WZ, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gz_3_l, gz_3_r, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w0, ga_3_l, ga_3_r, 0.0, 0.0, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e3, w2, gz_3_l, gz_3_r, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e3, e4, gs, gs);
+    amp[1] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[2] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w5, e4, gs, gs);
     jamp[0] = amp[0] + amp[1] + amp[2] + amp[3];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -297,13 +434,14 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 1
 #define PROCESS_N_DIAGRAMS 25
 #define PROCESS_MAX_COLORS 24
+#define PROCESS_CACHE_WAVES 216
 #define PROCESS_FINGERPRINT "madnis-plugin/gg_ggg/1.0"
 #include "umami_process.h"
 
@@ -60,95 +61,249 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g g g g g */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[30];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[45];
-    vvv_current(e2, e3, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    vvv_current(e1, e2, gs, 0.0, 0.0, &w[2]);
-    vvv_current(&w[2], e3, gs, 0.0, 0.0, &w[3]);
-    vvv_current(e1, e3, gs, 0.0, 0.0, &w[4]);
-    vvv_current(&w[4], e2, gs, 0.0, 0.0, &w[5]);
-    vvvv_current(e1, e2, e3, gs, 0.0, 0.0, &w[6]);
-    vvvv_current(e1, e3, e2, gs, 0.0, 0.0, &w[7]);
-    vvvv_current(e2, e3, e1, gs, 0.0, 0.0, &w[8]);
-    vvv_current(e0, e1, gs, 0.0, 0.0, &w[9]);
-    vvv_current(e0, e2, gs, 0.0, 0.0, &w[10]);
-    vvv_current(e0, e3, gs, 0.0, 0.0, &w[11]);
-    vvv_current(e0, &w[2], gs, 0.0, 0.0, &w[12]);
-    vvv_current(&w[9], e2, gs, 0.0, 0.0, &w[13]);
-    vvv_current(&w[10], e1, gs, 0.0, 0.0, &w[14]);
-    vvvv_current(e0, e1, e2, gs, 0.0, 0.0, &w[15]);
-    vvvv_current(e0, e2, e1, gs, 0.0, 0.0, &w[16]);
-    vvvv_current(e1, e2, e0, gs, 0.0, 0.0, &w[17]);
-    vvv_current(e0, &w[4], gs, 0.0, 0.0, &w[18]);
-    vvv_current(&w[9], e3, gs, 0.0, 0.0, &w[19]);
-    vvv_current(&w[11], e1, gs, 0.0, 0.0, &w[20]);
-    vvvv_current(e0, e1, e3, gs, 0.0, 0.0, &w[21]);
-    vvvv_current(e0, e3, e1, gs, 0.0, 0.0, &w[22]);
-    vvvv_current(e1, e3, e0, gs, 0.0, 0.0, &w[23]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[24]);
-    vvv_current(&w[10], e3, gs, 0.0, 0.0, &w[25]);
-    vvv_current(&w[11], e2, gs, 0.0, 0.0, &w[26]);
-    vvvv_current(e0, e2, e3, gs, 0.0, 0.0, &w[27]);
-    vvvv_current(e0, e3, e2, gs, 0.0, 0.0, &w[28]);
-    vvvv_current(e2, e3, e0, gs, 0.0, 0.0, &w[29]);
-    amp[0] = vvv_amplitude(e0, &w[1], e4, gs);
-    amp[1] = vvv_amplitude(e0, &w[3], e4, gs);
-    amp[2] = vvv_amplitude(e0, &w[5], e4, gs);
-    amp[3] = vvv_amplitude(e0, &w[6], e4, gs);
-    amp[4] = vvv_amplitude(e0, &w[7], e4, gs);
-    amp[5] = vvv_amplitude(e0, &w[8], e4, gs);
-    amp[6] = vvv_amplitude(&w[9], &w[0], e4, gs);
-    amp[7] = vvv_amplitude(&w[10], &w[4], e4, gs);
-    amp[8] = vvv_amplitude(&w[11], &w[2], e4, gs);
-    amp[9] = vvv_amplitude(&w[12], e3, e4, gs);
-    amp[10] = vvv_amplitude(&w[13], e3, e4, gs);
-    amp[11] = vvv_amplitude(&w[14], e3, e4, gs);
-    amp[12] = vvv_amplitude(&w[15], e3, e4, gs);
-    amp[13] = vvv_amplitude(&w[16], e3, e4, gs);
-    amp[14] = vvv_amplitude(&w[17], e3, e4, gs);
-    amp[15] = vvv_amplitude(&w[18], e2, e4, gs);
-    amp[16] = vvv_amplitude(&w[19], e2, e4, gs);
-    amp[17] = vvv_amplitude(&w[20], e2, e4, gs);
-    amp[18] = vvv_amplitude(&w[21], e2, e4, gs);
-    amp[19] = vvv_amplitude(&w[22], e2, e4, gs);
-    amp[20] = vvv_amplitude(&w[23], e2, e4, gs);
-    amp[21] = vvv_amplitude(&w[24], e1, e4, gs);
-    amp[22] = vvv_amplitude(&w[25], e1, e4, gs);
-    amp[23] = vvv_amplitude(&w[26], e1, e4, gs);
-    amp[24] = vvv_amplitude(&w[27], e1, e4, gs);
-    amp[25] = vvv_amplitude(&w[28], e1, e4, gs);
-    amp[26] = vvv_amplitude(&w[29], e1, e4, gs);
-    amp[27] = vvvv_amplitude(e0, e1, &w[0], e4, gs);
-    amp[28] = vvvv_amplitude(e0, &w[0], e1, e4, gs);
-    amp[29] = vvvv_amplitude(e0, e4, e1, &w[0], gs);
-    amp[30] = vvvv_amplitude(e0, &w[2], e3, e4, gs);
-    amp[31] = vvvv_amplitude(e0, e3, &w[2], e4, gs);
-    amp[32] = vvvv_amplitude(e0, e4, &w[2], e3, gs);
-    amp[33] = vvvv_amplitude(e0, &w[4], e2, e4, gs);
-    amp[34] = vvvv_amplitude(e0, e2, &w[4], e4, gs);
-    amp[35] = vvvv_amplitude(e0, e4, &w[4], e2, gs);
-    amp[36] = vvvv_amplitude(&w[9], e2, e3, e4, gs);
-    amp[37] = vvvv_amplitude(&w[9], e3, e2, e4, gs);
-    amp[38] = vvvv_amplitude(&w[9], e4, e2, e3, gs);
-    amp[39] = vvvv_amplitude(&w[10], e1, e3, e4, gs);
-    amp[40] = vvvv_amplitude(&w[10], e3, e1, e4, gs);
-    amp[41] = vvvv_amplitude(&w[10], e4, e1, e3, gs);
-    amp[42] = vvvv_amplitude(&w[11], e1, e2, e4, gs);
-    amp[43] = vvvv_amplitude(&w[11], e2, e1, e4, gs);
-    amp[44] = vvvv_amplitude(&w[11], e4, e1, e2, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        vvv_current(e2, e3, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        vvv_current(e1, e2, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(w2, e3, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        vvv_current(e1, e3, gs, 0.0, 0.0, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        vvv_current(w4, e2, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s6]) {
+        vvvv_current(e1, e2, e3, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 44 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        vvvv_current(e1, e3, e2, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    const int s8 = 52 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s8]) {
+        vvvv_current(e2, e3, e1, gs, 0.0, 0.0, &cache->wave[s8]);
+        cache->valid[s8] = 1;
+    }
+    const HelasWave* w8 = &cache->wave[s8];
+    const int s9 = 60 + b0 + 2 * b1;
+    if (!cache->valid[s9]) {
+        vvv_current(e0, e1, gs, 0.0, 0.0, &cache->wave[s9]);
+        cache->valid[s9] = 1;
+    }
+    const HelasWave* w9 = &cache->wave[s9];
+    const int s10 = 64 + b0 + 2 * b2;
+    if (!cache->valid[s10]) {
+        vvv_current(e0, e2, gs, 0.0, 0.0, &cache->wave[s10]);
+        cache->valid[s10] = 1;
+    }
+    const HelasWave* w10 = &cache->wave[s10];
+    const int s11 = 68 + b0 + 2 * b3;
+    if (!cache->valid[s11]) {
+        vvv_current(e0, e3, gs, 0.0, 0.0, &cache->wave[s11]);
+        cache->valid[s11] = 1;
+    }
+    const HelasWave* w11 = &cache->wave[s11];
+    const int s12 = 72 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s12]) {
+        vvv_current(e0, w2, gs, 0.0, 0.0, &cache->wave[s12]);
+        cache->valid[s12] = 1;
+    }
+    const HelasWave* w12 = &cache->wave[s12];
+    const int s13 = 80 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s13]) {
+        vvv_current(w9, e2, gs, 0.0, 0.0, &cache->wave[s13]);
+        cache->valid[s13] = 1;
+    }
+    const HelasWave* w13 = &cache->wave[s13];
+    const int s14 = 88 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s14]) {
+        vvv_current(w10, e1, gs, 0.0, 0.0, &cache->wave[s14]);
+        cache->valid[s14] = 1;
+    }
+    const HelasWave* w14 = &cache->wave[s14];
+    const int s15 = 96 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s15]) {
+        vvvv_current(e0, e1, e2, gs, 0.0, 0.0, &cache->wave[s15]);
+        cache->valid[s15] = 1;
+    }
+    const HelasWave* w15 = &cache->wave[s15];
+    const int s16 = 104 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s16]) {
+        vvvv_current(e0, e2, e1, gs, 0.0, 0.0, &cache->wave[s16]);
+        cache->valid[s16] = 1;
+    }
+    const HelasWave* w16 = &cache->wave[s16];
+    const int s17 = 112 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s17]) {
+        vvvv_current(e1, e2, e0, gs, 0.0, 0.0, &cache->wave[s17]);
+        cache->valid[s17] = 1;
+    }
+    const HelasWave* w17 = &cache->wave[s17];
+    const int s18 = 120 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s18]) {
+        vvv_current(e0, w4, gs, 0.0, 0.0, &cache->wave[s18]);
+        cache->valid[s18] = 1;
+    }
+    const HelasWave* w18 = &cache->wave[s18];
+    const int s19 = 128 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s19]) {
+        vvv_current(w9, e3, gs, 0.0, 0.0, &cache->wave[s19]);
+        cache->valid[s19] = 1;
+    }
+    const HelasWave* w19 = &cache->wave[s19];
+    const int s20 = 136 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s20]) {
+        vvv_current(w11, e1, gs, 0.0, 0.0, &cache->wave[s20]);
+        cache->valid[s20] = 1;
+    }
+    const HelasWave* w20 = &cache->wave[s20];
+    const int s21 = 144 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s21]) {
+        vvvv_current(e0, e1, e3, gs, 0.0, 0.0, &cache->wave[s21]);
+        cache->valid[s21] = 1;
+    }
+    const HelasWave* w21 = &cache->wave[s21];
+    const int s22 = 152 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s22]) {
+        vvvv_current(e0, e3, e1, gs, 0.0, 0.0, &cache->wave[s22]);
+        cache->valid[s22] = 1;
+    }
+    const HelasWave* w22 = &cache->wave[s22];
+    const int s23 = 160 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s23]) {
+        vvvv_current(e1, e3, e0, gs, 0.0, 0.0, &cache->wave[s23]);
+        cache->valid[s23] = 1;
+    }
+    const HelasWave* w23 = &cache->wave[s23];
+    const int s24 = 168 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s24]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s24]);
+        cache->valid[s24] = 1;
+    }
+    const HelasWave* w24 = &cache->wave[s24];
+    const int s25 = 176 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s25]) {
+        vvv_current(w10, e3, gs, 0.0, 0.0, &cache->wave[s25]);
+        cache->valid[s25] = 1;
+    }
+    const HelasWave* w25 = &cache->wave[s25];
+    const int s26 = 184 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s26]) {
+        vvv_current(w11, e2, gs, 0.0, 0.0, &cache->wave[s26]);
+        cache->valid[s26] = 1;
+    }
+    const HelasWave* w26 = &cache->wave[s26];
+    const int s27 = 192 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s27]) {
+        vvvv_current(e0, e2, e3, gs, 0.0, 0.0, &cache->wave[s27]);
+        cache->valid[s27] = 1;
+    }
+    const HelasWave* w27 = &cache->wave[s27];
+    const int s28 = 200 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s28]) {
+        vvvv_current(e0, e3, e2, gs, 0.0, 0.0, &cache->wave[s28]);
+        cache->valid[s28] = 1;
+    }
+    const HelasWave* w28 = &cache->wave[s28];
+    const int s29 = 208 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s29]) {
+        vvvv_current(e2, e3, e0, gs, 0.0, 0.0, &cache->wave[s29]);
+        cache->valid[s29] = 1;
+    }
+    const HelasWave* w29 = &cache->wave[s29];
+    amp[0] = vvv_amplitude(e0, w1, e4, gs);
+    amp[1] = vvv_amplitude(e0, w3, e4, gs);
+    amp[2] = vvv_amplitude(e0, w5, e4, gs);
+    amp[3] = vvv_amplitude(e0, w6, e4, gs);
+    amp[4] = vvv_amplitude(e0, w7, e4, gs);
+    amp[5] = vvv_amplitude(e0, w8, e4, gs);
+    amp[6] = vvv_amplitude(w9, w0, e4, gs);
+    amp[7] = vvv_amplitude(w10, w4, e4, gs);
+    amp[8] = vvv_amplitude(w11, w2, e4, gs);
+    amp[9] = vvv_amplitude(w12, e3, e4, gs);
+    amp[10] = vvv_amplitude(w13, e3, e4, gs);
+    amp[11] = vvv_amplitude(w14, e3, e4, gs);
+    amp[12] = vvv_amplitude(w15, e3, e4, gs);
+    amp[13] = vvv_amplitude(w16, e3, e4, gs);
+    amp[14] = vvv_amplitude(w17, e3, e4, gs);
+    amp[15] = vvv_amplitude(w18, e2, e4, gs);
+    amp[16] = vvv_amplitude(w19, e2, e4, gs);
+    amp[17] = vvv_amplitude(w20, e2, e4, gs);
+    amp[18] = vvv_amplitude(w21, e2, e4, gs);
+    amp[19] = vvv_amplitude(w22, e2, e4, gs);
+    amp[20] = vvv_amplitude(w23, e2, e4, gs);
+    amp[21] = vvv_amplitude(w24, e1, e4, gs);
+    amp[22] = vvv_amplitude(w25, e1, e4, gs);
+    amp[23] = vvv_amplitude(w26, e1, e4, gs);
+    amp[24] = vvv_amplitude(w27, e1, e4, gs);
+    amp[25] = vvv_amplitude(w28, e1, e4, gs);
+    amp[26] = vvv_amplitude(w29, e1, e4, gs);
+    amp[27] = vvvv_amplitude(e0, e1, w0, e4, gs);
+    amp[28] = vvvv_amplitude(e0, w0, e1, e4, gs);
+    amp[29] = vvvv_amplitude(e0, e4, e1, w0, gs);
+    amp[30] = vvvv_amplitude(e0, w2, e3, e4, gs);
+    amp[31] = vvvv_amplitude(e0, e3, w2, e4, gs);
+    amp[32] = vvvv_amplitude(e0, e4, w2, e3, gs);
+    amp[33] = vvvv_amplitude(e0, w4, e2, e4, gs);
+    amp[34] = vvvv_amplitude(e0, e2, w4, e4, gs);
+    amp[35] = vvvv_amplitude(e0, e4, w4, e2, gs);
+    amp[36] = vvvv_amplitude(w9, e2, e3, e4, gs);
+    amp[37] = vvvv_amplitude(w9, e3, e2, e4, gs);
+    amp[38] = vvvv_amplitude(w9, e4, e2, e3, gs);
+    amp[39] = vvvv_amplitude(w10, e1, e3, e4, gs);
+    amp[40] = vvvv_amplitude(w10, e3, e1, e4, gs);
+    amp[41] = vvvv_amplitude(w10, e4, e1, e3, gs);
+    amp[42] = vvvv_amplitude(w11, e1, e2, e4, gs);
+    amp[43] = vvvv_amplitude(w11, e2, e1, e4, gs);
+    amp[44] = vvvv_amplitude(w11, e4, e1, e2, gs);
     jamp[0] = I * 2.0 * amp[0] + I * 2.0 * amp[1] + I * 2.0 * amp[3] - I * 2.0 * amp[5] + I * 2.0 * amp[6] + I * 2.0 * amp[9] + I * 2.0 * amp[10] + I * 2.0 * amp[12] - I * 2.0 * amp[14] + I * 2.0 * amp[27] - I * 2.0 * amp[29] + I * 2.0 * amp[30] - I * 2.0 * amp[32] + I * 2.0 * amp[36] - I * 2.0 * amp[38];
     jamp[1] = -I * 2.0 * amp[8] - I * 2.0 * amp[9] - I * 2.0 * amp[10] - I * 2.0 * amp[12] + I * 2.0 * amp[14] - I * 2.0 * amp[16] - I * 2.0 * amp[17] - I * 2.0 * amp[18] - I * 2.0 * amp[19] - I * 2.0 * amp[30] - I * 2.0 * amp[31] - I * 2.0 * amp[36] - I * 2.0 * amp[37] - I * 2.0 * amp[42] + I * 2.0 * amp[44];
     jamp[2] = -I * 2.0 * amp[0] + I * 2.0 * amp[2] + I * 2.0 * amp[4] + I * 2.0 * amp[5] - I * 2.0 * amp[6] + I * 2.0 * amp[15] + I * 2.0 * amp[16] + I * 2.0 * amp[18] - I * 2.0 * amp[20] - I * 2.0 * amp[27] + I * 2.0 * amp[29] + I * 2.0 * amp[33] - I * 2.0 * amp[35] + I * 2.0 * amp[37] + I * 2.0 * amp[38];
@@ -212,10 +367,11 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

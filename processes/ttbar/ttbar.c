@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 9
 #define PROCESS_N_DIAGRAMS 3
 #define PROCESS_MAX_COLORS 2
+#define PROCESS_CACHE_WAVES 12
 #define PROCESS_FINGERPRINT "madnis-plugin/ttbar/1.0"
 #include "umami_process.h"
 
@@ -45,25 +46,43 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g g t t~ */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[3];
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[0]);
-    vvv_current(e0, e1, gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    amp[0] = ffv_amplitude(&w[0], e3, e0, gs, gs);
-    amp[1] = ffv_amplitude(e2, e3, &w[1], gs, gs);
-    amp[2] = ffv_amplitude(&w[2], e3, e1, gs, gs);
+    const int s0 = 0 + b1 + 2 * b2;
+    if (!cache->valid[s0]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b0 + 2 * b1;
+    if (!cache->valid[s1]) {
+        vvv_current(e0, e1, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b0 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w0, e3, e0, gs, gs);
+    amp[1] = ffv_amplitude(e2, e3, w1, gs, gs);
+    amp[2] = ffv_amplitude(w2, e3, e1, gs, gs);
     jamp[0] = -I * amp[1] + amp[2];
     jamp[1] = amp[0] + I * amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -86,21 +105,29 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u u~ t t~ */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -121,21 +148,29 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c c~ t t~ */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -156,21 +191,29 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d d~ t t~ */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -191,21 +234,29 @@ static void external_4(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s s~ t t~ */
-static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -226,21 +277,29 @@ static void external_5(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u~ u t t~ */
-static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -261,21 +320,29 @@ static void external_6(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c~ c t t~ */
-static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -296,21 +363,29 @@ static void external_7(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ d t t~ */
-static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -331,21 +406,29 @@ static void external_8(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ s t t~ */
-static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    amp[0] = ffv_amplitude(e2, e3, &w[0], gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e2, e3, w0, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -405,18 +488,19 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
-    case 4: amplitudes_4(ctx, ext, hel, jamp, amp2); break;
-    case 5: amplitudes_5(ctx, ext, hel, jamp, amp2); break;
-    case 6: amplitudes_6(ctx, ext, hel, jamp, amp2); break;
-    case 7: amplitudes_7(ctx, ext, hel, jamp, amp2); break;
-    case 8: amplitudes_8(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
+    case 4: amplitudes_4(ctx, ext, cache, hel, jamp, amp2); break;
+    case 5: amplitudes_5(ctx, ext, cache, hel, jamp, amp2); break;
+    case 6: amplitudes_6(ctx, ext, cache, hel, jamp, amp2); break;
+    case 7: amplitudes_7(ctx, ext, cache, hel, jamp, amp2); break;
+    case 8: amplitudes_8(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

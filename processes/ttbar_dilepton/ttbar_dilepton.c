@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 9
 #define PROCESS_N_DIAGRAMS 3
 #define PROCESS_MAX_COLORS 2
+#define PROCESS_CACHE_WAVES 336
 #define PROCESS_FINGERPRINT "madnis-plugin/ttbar_dilepton/1.0"
 #include "umami_process.h"
 
@@ -57,8 +58,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g g b e-~ ve b~ mu- vm~ */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -66,30 +67,92 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[11];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[3];
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_out_current(e2, &w[0], gw_l, gw_r, sm->MT, sm->WT, &w[1]);
-    ffv_out_current(&w[1], e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_out_current(&w[2], e0, gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    vvv_current(e0, e1, gs, 0.0, 0.0, &w[5]);
-    ffv_out_current(&w[1], &w[5], gs, gs, sm->MT, sm->WT, &w[6]);
-    ffv_vector_current(&w[6], e5, gw_l, gw_r, sm->MW, sm->WW, &w[7]);
-    ffv_out_current(&w[1], e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[8]);
-    ffv_out_current(&w[8], e1, gs, gs, sm->MT, sm->WT, &w[9]);
-    ffv_vector_current(&w[9], e5, gw_l, gw_r, sm->MW, sm->WW, &w[10]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
-    amp[1] = ffv_amplitude(e6, e7, &w[7], gw_l, gw_r);
-    amp[2] = ffv_amplitude(e6, e7, &w[10], gw_l, gw_r);
+    const int s0 = 0 + b3 + 2 * b4;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e2, w0, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2 + 4 * b3 + 8 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(w1, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 28 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, e0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 60 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 124 + b0 + 2 * b1;
+    if (!cache->valid[s5]) {
+        vvv_current(e0, e1, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 128 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s6]) {
+        ffv_out_current(w1, w5, gs, gs, sm->MT, sm->WT, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 160 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(w6, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    const int s8 = 224 + b0 + 2 * b2 + 4 * b3 + 8 * b4;
+    if (!cache->valid[s8]) {
+        ffv_out_current(w1, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s8]);
+        cache->valid[s8] = 1;
+    }
+    const HelasWave* w8 = &cache->wave[s8];
+    const int s9 = 240 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s9]) {
+        ffv_out_current(w8, e1, gs, gs, sm->MT, sm->WT, &cache->wave[s9]);
+        cache->valid[s9] = 1;
+    }
+    const HelasWave* w9 = &cache->wave[s9];
+    const int s10 = 272 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s10]) {
+        ffv_vector_current(w9, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s10]);
+        cache->valid[s10] = 1;
+    }
+    const HelasWave* w10 = &cache->wave[s10];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
+    amp[1] = ffv_amplitude(e6, e7, w7, gw_l, gw_r);
+    amp[2] = ffv_amplitude(e6, e7, w10, gw_l, gw_r);
     jamp[0] = -I * amp[1] + amp[2];
     jamp[1] = amp[0] + I * amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -120,8 +183,8 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u u~ b e-~ ve b~ mu- vm~ */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -129,22 +192,54 @@ static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -173,8 +268,8 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c c~ b e-~ ve b~ mu- vm~ */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -182,22 +277,54 @@ static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -226,8 +353,8 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d d~ b e-~ ve b~ mu- vm~ */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -235,22 +362,54 @@ static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -279,8 +438,8 @@ static void external_4(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s s~ b e-~ ve b~ mu- vm~ */
-static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -288,22 +447,54 @@ static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -332,8 +523,8 @@ static void external_5(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u~ u b e-~ ve b~ mu- vm~ */
-static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -341,22 +532,54 @@ static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -385,8 +608,8 @@ static void external_6(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c~ c b e-~ ve b~ mu- vm~ */
-static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -394,22 +617,54 @@ static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -438,8 +693,8 @@ static void external_7(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ d b e-~ ve b~ mu- vm~ */
-static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -447,22 +702,54 @@ static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -491,8 +778,8 @@ static void external_8(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ s b e-~ ve b~ mu- vm~ */
-static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -500,22 +787,54 @@ static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    const HelasWave* e5 = &ext[5][hel[5] > 0];
-    const HelasWave* e6 = &ext[6][hel[6] > 0];
-    const HelasWave* e7 = &ext[7][hel[7] > 0];
-    HelasWave w[5];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const int b5 = hel[5] > 0;
+    const int b6 = hel[6] > 0;
+    const int b7 = hel[7] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
+    const HelasWave* e5 = &ext[5][b5];
+    const HelasWave* e6 = &ext[6][b6];
+    const HelasWave* e7 = &ext[7][b7];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e2, &w[1], gw_l, gw_r, sm->MT, sm->WT, &w[2]);
-    ffv_out_current(&w[2], &w[0], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_vector_current(&w[3], e5, gw_l, gw_r, sm->MW, sm->WW, &w[4]);
-    amp[0] = ffv_amplitude(e6, e7, &w[4], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b3 + 2 * b4;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e4, e3, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b2 + 2 * b3 + 4 * b4;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, w1, gw_l, gw_r, sm->MT, sm->WT, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4;
+    if (!cache->valid[s3]) {
+        ffv_out_current(w2, w0, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 48 + b0 + 2 * b1 + 4 * b2 + 8 * b3 + 16 * b4 + 32 * b5;
+    if (!cache->valid[s4]) {
+        ffv_vector_current(w3, e5, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    amp[0] = ffv_amplitude(e6, e7, w4, gw_l, gw_r);
     jamp[0] = -(1.0 / 6.0) * amp[0];
     jamp[1] = (1.0 / 2.0) * amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
@@ -575,18 +894,19 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
-    case 4: amplitudes_4(ctx, ext, hel, jamp, amp2); break;
-    case 5: amplitudes_5(ctx, ext, hel, jamp, amp2); break;
-    case 6: amplitudes_6(ctx, ext, hel, jamp, amp2); break;
-    case 7: amplitudes_7(ctx, ext, hel, jamp, amp2); break;
-    case 8: amplitudes_8(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
+    case 4: amplitudes_4(ctx, ext, cache, hel, jamp, amp2); break;
+    case 5: amplitudes_5(ctx, ext, cache, hel, jamp, amp2); break;
+    case 6: amplitudes_6(ctx, ext, cache, hel, jamp, amp2); break;
+    case 7: amplitudes_7(ctx, ext, cache, hel, jamp, amp2); break;
+    case 8: amplitudes_8(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 25
 #define PROCESS_N_DIAGRAMS 16
 #define PROCESS_MAX_COLORS 6
+#define PROCESS_CACHE_WAVES 120
 #define PROCESS_FINGERPRINT "madnis-plugin/ttbar_jet/1.0"
 #include "umami_process.h"
 
@@ -52,56 +53,150 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g g t t~ g */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[18];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[18];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    vvv_current(e0, e1, gs, 0.0, 0.0, &w[6]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[7]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[8]);
-    ffv_out_current(&w[2], e0, gs, gs, sm->MT, sm->WT, &w[9]);
-    ffv_out_current(e2, &w[6], gs, gs, sm->MT, sm->WT, &w[10]);
-    ffv_out_current(&w[7], e1, gs, gs, sm->MT, sm->WT, &w[11]);
-    ffv_in_current(&w[4], e0, gs, gs, sm->MT, sm->WT, &w[12]);
-    ffv_in_current(e3, &w[6], gs, gs, sm->MT, sm->WT, &w[13]);
-    ffv_in_current(&w[8], e1, gs, gs, sm->MT, sm->WT, &w[14]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[15]);
-    ffv_vector_current(&w[7], e3, gs, gs, 0.0, 0.0, &w[16]);
-    ffv_vector_current(e2, &w[8], gs, gs, 0.0, 0.0, &w[17]);
-    amp[0] = vvv_amplitude(e0, &w[1], e4, gs);
-    amp[1] = vvv_amplitude(e0, &w[3], e4, gs);
-    amp[2] = vvv_amplitude(e0, &w[5], e4, gs);
-    amp[3] = vvv_amplitude(&w[6], &w[0], e4, gs);
-    amp[4] = ffv_amplitude(&w[7], &w[4], e4, gs, gs);
-    amp[5] = ffv_amplitude(&w[2], &w[8], e4, gs, gs);
-    amp[6] = ffv_amplitude(&w[9], e3, e4, gs, gs);
-    amp[7] = ffv_amplitude(&w[10], e3, e4, gs, gs);
-    amp[8] = ffv_amplitude(&w[11], e3, e4, gs, gs);
-    amp[9] = ffv_amplitude(e2, &w[12], e4, gs, gs);
-    amp[10] = ffv_amplitude(e2, &w[13], e4, gs, gs);
-    amp[11] = ffv_amplitude(e2, &w[14], e4, gs, gs);
-    amp[12] = vvv_amplitude(&w[15], e1, e4, gs);
-    amp[13] = vvv_amplitude(&w[16], e1, e4, gs);
-    amp[14] = vvv_amplitude(&w[17], e1, e4, gs);
-    amp[15] = vvvv_amplitude(e0, e1, &w[0], e4, gs);
-    amp[16] = vvvv_amplitude(e0, &w[0], e1, e4, gs);
-    amp[17] = vvvv_amplitude(e0, e4, e1, &w[0], gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        vvv_current(e0, e1, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2;
+    if (!cache->valid[s7]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    const int s8 = 44 + b0 + 2 * b3;
+    if (!cache->valid[s8]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s8]);
+        cache->valid[s8] = 1;
+    }
+    const HelasWave* w8 = &cache->wave[s8];
+    const int s9 = 48 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s9]) {
+        ffv_out_current(w2, e0, gs, gs, sm->MT, sm->WT, &cache->wave[s9]);
+        cache->valid[s9] = 1;
+    }
+    const HelasWave* w9 = &cache->wave[s9];
+    const int s10 = 56 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s10]) {
+        ffv_out_current(e2, w6, gs, gs, sm->MT, sm->WT, &cache->wave[s10]);
+        cache->valid[s10] = 1;
+    }
+    const HelasWave* w10 = &cache->wave[s10];
+    const int s11 = 64 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s11]) {
+        ffv_out_current(w7, e1, gs, gs, sm->MT, sm->WT, &cache->wave[s11]);
+        cache->valid[s11] = 1;
+    }
+    const HelasWave* w11 = &cache->wave[s11];
+    const int s12 = 72 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s12]) {
+        ffv_in_current(w4, e0, gs, gs, sm->MT, sm->WT, &cache->wave[s12]);
+        cache->valid[s12] = 1;
+    }
+    const HelasWave* w12 = &cache->wave[s12];
+    const int s13 = 80 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s13]) {
+        ffv_in_current(e3, w6, gs, gs, sm->MT, sm->WT, &cache->wave[s13]);
+        cache->valid[s13] = 1;
+    }
+    const HelasWave* w13 = &cache->wave[s13];
+    const int s14 = 88 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s14]) {
+        ffv_in_current(w8, e1, gs, gs, sm->MT, sm->WT, &cache->wave[s14]);
+        cache->valid[s14] = 1;
+    }
+    const HelasWave* w14 = &cache->wave[s14];
+    const int s15 = 96 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s15]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s15]);
+        cache->valid[s15] = 1;
+    }
+    const HelasWave* w15 = &cache->wave[s15];
+    const int s16 = 104 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s16]) {
+        ffv_vector_current(w7, e3, gs, gs, 0.0, 0.0, &cache->wave[s16]);
+        cache->valid[s16] = 1;
+    }
+    const HelasWave* w16 = &cache->wave[s16];
+    const int s17 = 112 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s17]) {
+        ffv_vector_current(e2, w8, gs, gs, 0.0, 0.0, &cache->wave[s17]);
+        cache->valid[s17] = 1;
+    }
+    const HelasWave* w17 = &cache->wave[s17];
+    amp[0] = vvv_amplitude(e0, w1, e4, gs);
+    amp[1] = vvv_amplitude(e0, w3, e4, gs);
+    amp[2] = vvv_amplitude(e0, w5, e4, gs);
+    amp[3] = vvv_amplitude(w6, w0, e4, gs);
+    amp[4] = ffv_amplitude(w7, w4, e4, gs, gs);
+    amp[5] = ffv_amplitude(w2, w8, e4, gs, gs);
+    amp[6] = ffv_amplitude(w9, e3, e4, gs, gs);
+    amp[7] = ffv_amplitude(w10, e3, e4, gs, gs);
+    amp[8] = ffv_amplitude(w11, e3, e4, gs, gs);
+    amp[9] = ffv_amplitude(e2, w12, e4, gs, gs);
+    amp[10] = ffv_amplitude(e2, w13, e4, gs, gs);
+    amp[11] = ffv_amplitude(e2, w14, e4, gs, gs);
+    amp[12] = vvv_amplitude(w15, e1, e4, gs);
+    amp[13] = vvv_amplitude(w16, e1, e4, gs);
+    amp[14] = vvv_amplitude(w17, e1, e4, gs);
+    amp[15] = vvvv_amplitude(e0, e1, w0, e4, gs);
+    amp[16] = vvvv_amplitude(e0, w0, e1, e4, gs);
+    amp[17] = vvvv_amplitude(e0, e4, e1, w0, gs);
     jamp[0] = amp[3] - I * amp[7] + amp[8] + amp[12] - I * amp[13] + amp[15] + amp[16];
     jamp[1] = amp[0] + I * amp[2] + amp[4] - amp[12] + I * amp[13] - amp[16] - amp[17];
     jamp[2] = -amp[0] + I * amp[1] - amp[3] + amp[6] + I * amp[7] - amp[15] + amp[17];
@@ -146,31 +241,65 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u u~ t t~ g */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(e1, &w[5], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(e1, w5, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
@@ -203,31 +332,65 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c c~ t t~ g */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(e1, &w[5], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(e1, w5, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
@@ -260,31 +423,65 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d d~ t t~ g */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(e1, &w[5], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(e1, w5, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
@@ -317,31 +514,65 @@ static void external_4(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s s~ t t~ g */
-static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(e1, &w[5], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(e1, w5, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
@@ -374,31 +605,65 @@ static void external_5(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u~ u t t~ g */
-static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(&w[5], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(w5, e1, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = -I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3] + (1.0 / 2.0) * amp[4];
@@ -431,31 +696,65 @@ static void external_6(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c~ c t t~ g */
-static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(&w[5], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(w5, e1, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = -I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3] + (1.0 / 2.0) * amp[4];
@@ -488,31 +787,65 @@ static void external_7(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ d t t~ g */
-static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(&w[5], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(w5, e1, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = -I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3] + (1.0 / 2.0) * amp[4];
@@ -545,31 +878,65 @@ static void external_8(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ s t t~ g */
-static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[6];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &w[2]);
-    ffv_out_current(e2, &w[2], gs, gs, sm->MT, sm->WT, &w[3]);
-    ffv_in_current(e3, &w[2], gs, gs, sm->MT, sm->WT, &w[4]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[5]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = vvv_amplitude(&w[2], &w[0], e4, gs);
-    amp[2] = ffv_amplitude(&w[3], e3, e4, gs, gs);
-    amp[3] = ffv_amplitude(e2, &w[4], e4, gs, gs);
-    amp[4] = ffv_amplitude(&w[5], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_vector_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b1 + 4 * b2;
+    if (!cache->valid[s3]) {
+        ffv_out_current(e2, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b1 + 4 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, w2, gs, gs, sm->MT, sm->WT, &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 32 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = vvv_amplitude(w2, w0, e4, gs);
+    amp[2] = ffv_amplitude(w3, e3, e4, gs, gs);
+    amp[3] = ffv_amplitude(e2, w4, e4, gs, gs);
+    amp[4] = ffv_amplitude(w5, e1, e4, gs, gs);
     jamp[0] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[4];
     jamp[1] = -(1.0 / 6.0) * amp[2] - (1.0 / 6.0) * amp[3];
     jamp[2] = -I * (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3] + (1.0 / 2.0) * amp[4];
@@ -602,33 +969,77 @@ static void external_9(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u g t t~ u */
-static void amplitudes_9(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_9(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, e0, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e4, e0, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e4, e0, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(e4, &w[6], &w[0], gs, gs);
-    amp[4] = ffv_amplitude(e4, &w[7], e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, e0, w1, gs, gs);
+    amp[1] = ffv_amplitude(e4, e0, w3, gs, gs);
+    amp[2] = ffv_amplitude(e4, e0, w5, gs, gs);
+    amp[3] = ffv_amplitude(e4, w6, w0, gs, gs);
+    amp[4] = ffv_amplitude(e4, w7, e1, gs, gs);
     jamp[0] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
     jamp[1] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -661,33 +1072,77 @@ static void external_10(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* c g t t~ c */
-static void amplitudes_10(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_10(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, e0, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e4, e0, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e4, e0, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(e4, &w[6], &w[0], gs, gs);
-    amp[4] = ffv_amplitude(e4, &w[7], e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, e0, w1, gs, gs);
+    amp[1] = ffv_amplitude(e4, e0, w3, gs, gs);
+    amp[2] = ffv_amplitude(e4, e0, w5, gs, gs);
+    amp[3] = ffv_amplitude(e4, w6, w0, gs, gs);
+    amp[4] = ffv_amplitude(e4, w7, e1, gs, gs);
     jamp[0] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
     jamp[1] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -720,33 +1175,77 @@ static void external_11(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* d g t t~ d */
-static void amplitudes_11(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_11(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, e0, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e4, e0, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e4, e0, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(e4, &w[6], &w[0], gs, gs);
-    amp[4] = ffv_amplitude(e4, &w[7], e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, e0, w1, gs, gs);
+    amp[1] = ffv_amplitude(e4, e0, w3, gs, gs);
+    amp[2] = ffv_amplitude(e4, e0, w5, gs, gs);
+    amp[3] = ffv_amplitude(e4, w6, w0, gs, gs);
+    amp[4] = ffv_amplitude(e4, w7, e1, gs, gs);
     jamp[0] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
     jamp[1] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -779,33 +1278,77 @@ static void external_12(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* s g t t~ s */
-static void amplitudes_12(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_12(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_in_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, e0, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e4, e0, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e4, e0, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(e4, &w[6], &w[0], gs, gs);
-    amp[4] = ffv_amplitude(e4, &w[7], e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_in_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, e0, w1, gs, gs);
+    amp[1] = ffv_amplitude(e4, e0, w3, gs, gs);
+    amp[2] = ffv_amplitude(e4, e0, w5, gs, gs);
+    amp[3] = ffv_amplitude(e4, w6, w0, gs, gs);
+    amp[4] = ffv_amplitude(e4, w7, e1, gs, gs);
     jamp[0] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[3];
     jamp[1] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -838,33 +1381,77 @@ static void external_13(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g u t t~ u */
-static void amplitudes_13(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_13(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e4, e1, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e4, e1, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e4, e1, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gs, gs);
+    amp[2] = ffv_amplitude(e4, e1, w3, gs, gs);
+    amp[3] = ffv_amplitude(e4, e1, w5, gs, gs);
+    amp[4] = ffv_amplitude(e4, e1, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[1];
@@ -897,33 +1484,77 @@ static void external_14(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g c t t~ c */
-static void amplitudes_14(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_14(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e4, e1, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e4, e1, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e4, e1, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gs, gs);
+    amp[2] = ffv_amplitude(e4, e1, w3, gs, gs);
+    amp[3] = ffv_amplitude(e4, e1, w5, gs, gs);
+    amp[4] = ffv_amplitude(e4, e1, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[1];
@@ -956,33 +1587,77 @@ static void external_15(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g d t t~ d */
-static void amplitudes_15(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_15(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e4, e1, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e4, e1, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e4, e1, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gs, gs);
+    amp[2] = ffv_amplitude(e4, e1, w3, gs, gs);
+    amp[3] = ffv_amplitude(e4, e1, w5, gs, gs);
+    amp[4] = ffv_amplitude(e4, e1, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[1];
@@ -1015,33 +1690,77 @@ static void external_16(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g s t t~ s */
-static void amplitudes_16(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_16(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_in_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e4, e1, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e4, e1, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e4, e1, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gs, gs);
+    amp[2] = ffv_amplitude(e4, e1, w3, gs, gs);
+    amp[3] = ffv_amplitude(e4, e1, w5, gs, gs);
+    amp[4] = ffv_amplitude(e4, e1, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = (1.0 / 2.0) * amp[0] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[0] - (1.0 / 6.0) * amp[1];
@@ -1074,33 +1793,77 @@ static void external_17(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* u~ g t t~ u~ */
-static void amplitudes_17(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_17(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e0, e4, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e0, e4, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e0, e4, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(&w[6], e4, &w[0], gs, gs);
-    amp[4] = ffv_amplitude(&w[7], e4, e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e0, e4, w1, gs, gs);
+    amp[1] = ffv_amplitude(e0, e4, w3, gs, gs);
+    amp[2] = ffv_amplitude(e0, e4, w5, gs, gs);
+    amp[3] = ffv_amplitude(w6, e4, w0, gs, gs);
+    amp[4] = ffv_amplitude(w7, e4, e1, gs, gs);
     jamp[0] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[1] - (1.0 / 6.0) * amp[2];
@@ -1133,33 +1896,77 @@ static void external_18(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* c~ g t t~ c~ */
-static void amplitudes_18(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_18(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e0, e4, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e0, e4, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e0, e4, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(&w[6], e4, &w[0], gs, gs);
-    amp[4] = ffv_amplitude(&w[7], e4, e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e0, e4, w1, gs, gs);
+    amp[1] = ffv_amplitude(e0, e4, w3, gs, gs);
+    amp[2] = ffv_amplitude(e0, e4, w5, gs, gs);
+    amp[3] = ffv_amplitude(w6, e4, w0, gs, gs);
+    amp[4] = ffv_amplitude(w7, e4, e1, gs, gs);
     jamp[0] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[1] - (1.0 / 6.0) * amp[2];
@@ -1192,33 +1999,77 @@ static void external_19(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* d~ g t t~ d~ */
-static void amplitudes_19(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_19(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e0, e4, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e0, e4, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e0, e4, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(&w[6], e4, &w[0], gs, gs);
-    amp[4] = ffv_amplitude(&w[7], e4, e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e0, e4, w1, gs, gs);
+    amp[1] = ffv_amplitude(e0, e4, w3, gs, gs);
+    amp[2] = ffv_amplitude(e0, e4, w5, gs, gs);
+    amp[3] = ffv_amplitude(w6, e4, w0, gs, gs);
+    amp[4] = ffv_amplitude(w7, e4, e1, gs, gs);
     jamp[0] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[1] - (1.0 / 6.0) * amp[2];
@@ -1251,33 +2102,77 @@ static void external_20(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* s~ g t t~ s~ */
-static void amplitudes_20(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_20(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    vvv_current(e1, &w[0], gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[2]);
-    ffv_vector_current(&w[2], e3, gs, gs, 0.0, 0.0, &w[3]);
-    ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(e2, &w[4], gs, gs, 0.0, 0.0, &w[5]);
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[6]);
-    ffv_out_current(e0, &w[0], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(e0, e4, &w[1], gs, gs);
-    amp[1] = ffv_amplitude(e0, e4, &w[3], gs, gs);
-    amp[2] = ffv_amplitude(e0, e4, &w[5], gs, gs);
-    amp[3] = ffv_amplitude(&w[6], e4, &w[0], gs, gs);
-    amp[4] = ffv_amplitude(&w[7], e4, e1, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        vvv_current(e1, w0, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b1 + 2 * b2;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e2, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        ffv_vector_current(w2, e3, gs, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b1 + 2 * b3;
+    if (!cache->valid[s4]) {
+        ffv_in_current(e3, e1, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(e2, w4, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b1;
+    if (!cache->valid[s6]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_out_current(e0, w0, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(e0, e4, w1, gs, gs);
+    amp[1] = ffv_amplitude(e0, e4, w3, gs, gs);
+    amp[2] = ffv_amplitude(e0, e4, w5, gs, gs);
+    amp[3] = ffv_amplitude(w6, e4, w0, gs, gs);
+    amp[4] = ffv_amplitude(w7, e4, e1, gs, gs);
     jamp[0] = -I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[1] = I * (1.0 / 2.0) * amp[0] + (1.0 / 2.0) * amp[1] + (1.0 / 2.0) * amp[4];
     jamp[2] = -(1.0 / 6.0) * amp[1] - (1.0 / 6.0) * amp[2];
@@ -1310,33 +2205,77 @@ static void external_21(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g u~ t t~ u~ */
-static void amplitudes_21(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_21(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e1, e4, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e1, e4, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e1, e4, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gs, gs);
+    amp[2] = ffv_amplitude(e1, e4, w3, gs, gs);
+    amp[3] = ffv_amplitude(e1, e4, w5, gs, gs);
+    amp[4] = ffv_amplitude(e1, e4, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[1] = (1.0 / 2.0) * amp[0] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -1369,33 +2308,77 @@ static void external_22(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g c~ t t~ c~ */
-static void amplitudes_22(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_22(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e1, e4, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e1, e4, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e1, e4, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gs, gs);
+    amp[2] = ffv_amplitude(e1, e4, w3, gs, gs);
+    amp[3] = ffv_amplitude(e1, e4, w5, gs, gs);
+    amp[4] = ffv_amplitude(e1, e4, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[1] = (1.0 / 2.0) * amp[0] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -1428,33 +2411,77 @@ static void external_23(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g d~ t t~ d~ */
-static void amplitudes_23(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_23(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e1, e4, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e1, e4, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e1, e4, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gs, gs);
+    amp[2] = ffv_amplitude(e1, e4, w3, gs, gs);
+    amp[3] = ffv_amplitude(e1, e4, w5, gs, gs);
+    amp[4] = ffv_amplitude(e1, e4, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[1] = (1.0 / 2.0) * amp[0] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -1487,33 +2514,77 @@ static void external_24(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g s~ t t~ s~ */
-static void amplitudes_24(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_24(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
     (void)sm;
     (void)gs;
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[8];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[5];
-    ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_out_current(e1, &w[0], gs, gs, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    vvv_current(e0, &w[0], gs, 0.0, 0.0, &w[3]);
-    ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[4]);
-    ffv_vector_current(&w[4], e3, gs, gs, 0.0, 0.0, &w[5]);
-    ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &w[6]);
-    ffv_vector_current(e2, &w[6], gs, gs, 0.0, 0.0, &w[7]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gs, gs);
-    amp[2] = ffv_amplitude(e1, e4, &w[3], gs, gs);
-    amp[3] = ffv_amplitude(e1, e4, &w[5], gs, gs);
-    amp[4] = ffv_amplitude(e1, e4, &w[7], gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e2, e3, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gs, gs, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    const int s3 = 16 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s3]) {
+        vvv_current(e0, w0, gs, 0.0, 0.0, &cache->wave[s3]);
+        cache->valid[s3] = 1;
+    }
+    const HelasWave* w3 = &cache->wave[s3];
+    const int s4 = 24 + b0 + 2 * b2;
+    if (!cache->valid[s4]) {
+        ffv_out_current(e2, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s4]);
+        cache->valid[s4] = 1;
+    }
+    const HelasWave* w4 = &cache->wave[s4];
+    const int s5 = 28 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s5]) {
+        ffv_vector_current(w4, e3, gs, gs, 0.0, 0.0, &cache->wave[s5]);
+        cache->valid[s5] = 1;
+    }
+    const HelasWave* w5 = &cache->wave[s5];
+    const int s6 = 36 + b0 + 2 * b3;
+    if (!cache->valid[s6]) {
+        ffv_in_current(e3, e0, gs, gs, sm->MT, TCHANNEL_WIDTH(ctx, sm->WT), &cache->wave[s6]);
+        cache->valid[s6] = 1;
+    }
+    const HelasWave* w6 = &cache->wave[s6];
+    const int s7 = 40 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s7]) {
+        ffv_vector_current(e2, w6, gs, gs, 0.0, 0.0, &cache->wave[s7]);
+        cache->valid[s7] = 1;
+    }
+    const HelasWave* w7 = &cache->wave[s7];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gs, gs);
+    amp[2] = ffv_amplitude(e1, e4, w3, gs, gs);
+    amp[3] = ffv_amplitude(e1, e4, w5, gs, gs);
+    amp[4] = ffv_amplitude(e1, e4, w7, gs, gs);
     jamp[0] = (1.0 / 2.0) * amp[1] - I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[4];
     jamp[1] = (1.0 / 2.0) * amp[0] + I * (1.0 / 2.0) * amp[2] + (1.0 / 2.0) * amp[3];
     jamp[2] = -(1.0 / 6.0) * amp[3] - (1.0 / 6.0) * amp[4];
@@ -1643,34 +2714,35 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
-    case 4: amplitudes_4(ctx, ext, hel, jamp, amp2); break;
-    case 5: amplitudes_5(ctx, ext, hel, jamp, amp2); break;
-    case 6: amplitudes_6(ctx, ext, hel, jamp, amp2); break;
-    case 7: amplitudes_7(ctx, ext, hel, jamp, amp2); break;
-    case 8: amplitudes_8(ctx, ext, hel, jamp, amp2); break;
-    case 9: amplitudes_9(ctx, ext, hel, jamp, amp2); break;
-    case 10: amplitudes_10(ctx, ext, hel, jamp, amp2); break;
-    case 11: amplitudes_11(ctx, ext, hel, jamp, amp2); break;
-    case 12: amplitudes_12(ctx, ext, hel, jamp, amp2); break;
-    case 13: amplitudes_13(ctx, ext, hel, jamp, amp2); break;
-    case 14: amplitudes_14(ctx, ext, hel, jamp, amp2); break;
-    case 15: amplitudes_15(ctx, ext, hel, jamp, amp2); break;
-    case 16: amplitudes_16(ctx, ext, hel, jamp, amp2); break;
-    case 17: amplitudes_17(ctx, ext, hel, jamp, amp2); break;
-    case 18: amplitudes_18(ctx, ext, hel, jamp, amp2); break;
-    case 19: amplitudes_19(ctx, ext, hel, jamp, amp2); break;
-    case 20: amplitudes_20(ctx, ext, hel, jamp, amp2); break;
-    case 21: amplitudes_21(ctx, ext, hel, jamp, amp2); break;
-    case 22: amplitudes_22(ctx, ext, hel, jamp, amp2); break;
-    case 23: amplitudes_23(ctx, ext, hel, jamp, amp2); break;
-    case 24: amplitudes_24(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
+    case 4: amplitudes_4(ctx, ext, cache, hel, jamp, amp2); break;
+    case 5: amplitudes_5(ctx, ext, cache, hel, jamp, amp2); break;
+    case 6: amplitudes_6(ctx, ext, cache, hel, jamp, amp2); break;
+    case 7: amplitudes_7(ctx, ext, cache, hel, jamp, amp2); break;
+    case 8: amplitudes_8(ctx, ext, cache, hel, jamp, amp2); break;
+    case 9: amplitudes_9(ctx, ext, cache, hel, jamp, amp2); break;
+    case 10: amplitudes_10(ctx, ext, cache, hel, jamp, amp2); break;
+    case 11: amplitudes_11(ctx, ext, cache, hel, jamp, amp2); break;
+    case 12: amplitudes_12(ctx, ext, cache, hel, jamp, amp2); break;
+    case 13: amplitudes_13(ctx, ext, cache, hel, jamp, amp2); break;
+    case 14: amplitudes_14(ctx, ext, cache, hel, jamp, amp2); break;
+    case 15: amplitudes_15(ctx, ext, cache, hel, jamp, amp2); break;
+    case 16: amplitudes_16(ctx, ext, cache, hel, jamp, amp2); break;
+    case 17: amplitudes_17(ctx, ext, cache, hel, jamp, amp2); break;
+    case 18: amplitudes_18(ctx, ext, cache, hel, jamp, amp2); break;
+    case 19: amplitudes_19(ctx, ext, cache, hel, jamp, amp2); break;
+    case 20: amplitudes_20(ctx, ext, cache, hel, jamp, amp2); break;
+    case 21: amplitudes_21(ctx, ext, cache, hel, jamp, amp2); break;
+    case 22: amplitudes_22(ctx, ext, cache, hel, jamp, amp2); break;
+    case 23: amplitudes_23(ctx, ext, cache, hel, jamp, amp2); break;
+    case 24: amplitudes_24(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 12
 #define PROCESS_N_DIAGRAMS 2
 #define PROCESS_MAX_COLORS 1
+#define PROCESS_CACHE_WAVES 20
 #define PROCESS_FINGERPRINT "madnis-plugin/w_jet/1.0"
 #include "umami_process.h"
 
@@ -44,8 +45,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u d~ e-~ ve g */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -53,18 +54,37 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_out_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_in_current(e0, &w[0], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = ffv_amplitude(e1, &w[2], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e0, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = ffv_amplitude(e1, w2, e4, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -91,8 +111,8 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c s~ e-~ ve g */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -100,18 +120,37 @@ static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_out_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_in_current(e0, &w[0], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[1], e0, e4, gs, gs);
-    amp[1] = ffv_amplitude(e1, &w[2], e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e0, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w1, e0, e4, gs, gs);
+    amp[1] = ffv_amplitude(e1, w2, e4, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -138,8 +177,8 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ u e-~ ve g */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -147,18 +186,37 @@ static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_in_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_out_current(e0, &w[0], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e0, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = ffv_amplitude(w2, e1, e4, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -185,8 +243,8 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ c e-~ ve g */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -194,18 +252,37 @@ static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_in_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_out_current(e0, &w[0], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e0, &w[1], e4, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e1, e4, gs, gs);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e0, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e0, w1, e4, gs, gs);
+    amp[1] = ffv_amplitude(w2, e1, e4, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -232,8 +309,8 @@ static void external_4(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u g e-~ ve d */
-static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -241,18 +318,37 @@ static void amplitudes_4(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_in_current(e0, &w[1], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e4, &w[0], &w[1], gw_l, gw_r);
-    amp[1] = ffv_amplitude(e4, &w[2], e1, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b2 + 2 * b3;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e0, w1, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e4, w0, w1, gw_l, gw_r);
+    amp[1] = ffv_amplitude(e4, w2, e1, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -279,8 +375,8 @@ static void external_5(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c g e-~ ve s */
-static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -288,18 +384,37 @@ static void amplitudes_5(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_in_current(e0, &w[1], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e4, &w[0], &w[1], gw_l, gw_r);
-    amp[1] = ffv_amplitude(e4, &w[2], e1, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_in_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b2 + 2 * b3;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e0, w1, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e4, w0, w1, gw_l, gw_r);
+    amp[1] = ffv_amplitude(e4, w2, e1, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -326,8 +441,8 @@ static void external_6(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g u e-~ ve d */
-static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -335,18 +450,37 @@ static void amplitudes_6(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_in_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gw_l, gw_r);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gw_l, gw_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -373,8 +507,8 @@ static void external_7(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* g c e-~ ve s */
-static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -382,18 +516,37 @@ static void amplitudes_7(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_in_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(e4, &w[1], e0, gs, gs);
-    amp[1] = ffv_amplitude(e4, &w[2], &w[0], gw_l, gw_r);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_in_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_in_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(e4, w1, e0, gs, gs);
+    amp[1] = ffv_amplitude(e4, w2, w0, gw_l, gw_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -420,8 +573,8 @@ static void external_8(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ g e-~ ve u~ */
-static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -429,18 +582,37 @@ static void amplitudes_8(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e0, &w[1], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[0], e4, &w[1], gw_l, gw_r);
-    amp[1] = ffv_amplitude(&w[2], e4, e1, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b2 + 2 * b3;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e0, w1, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w0, e4, w1, gw_l, gw_r);
+    amp[1] = ffv_amplitude(w2, e4, e1, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -467,8 +639,8 @@ static void external_9(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ g e-~ ve c~ */
-static void amplitudes_9(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_9(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -476,18 +648,37 @@ static void amplitudes_9(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &w[0]);
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[1]);
-    ffv_out_current(e0, &w[1], gw_l, gw_r, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[0], e4, &w[1], gw_l, gw_r);
-    amp[1] = ffv_amplitude(&w[2], e4, e1, gs, gs);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_out_current(e0, e1, gs, gs, 0.0, 0.0, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b2 + 2 * b3;
+    if (!cache->valid[s1]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 8 + b0 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e0, w1, gw_l, gw_r, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w0, e4, w1, gw_l, gw_r);
+    amp[1] = ffv_amplitude(w2, e4, e1, gs, gs);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -514,8 +705,8 @@ static void external_10(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g d~ e-~ ve u~ */
-static void amplitudes_10(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_10(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -523,18 +714,37 @@ static void amplitudes_10(const ProcessContext* ctx, HelasWave (*ext)[2], const 
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_out_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gw_l, gw_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -561,8 +771,8 @@ static void external_11(const ProcessContext* ctx, const double (*p)[4], HelasWa
 }
 
 /* g s~ e-~ ve c~ */
-static void amplitudes_11(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                          double complex* jamp, double* amp2)
+static void amplitudes_11(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                          const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -570,18 +780,37 @@ static void amplitudes_11(const ProcessContext* ctx, HelasWave (*ext)[2], const 
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    const HelasWave* e4 = &ext[4][hel[4] > 0];
-    HelasWave w[3];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const int b4 = hel[4] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
+    const HelasWave* e4 = &ext[4][b4];
     double complex amp[2];
-    ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    ffv_out_current(e1, &w[0], gw_l, gw_r, 0.0, 0.0, &w[1]);
-    ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &w[2]);
-    amp[0] = ffv_amplitude(&w[1], e4, e0, gs, gs);
-    amp[1] = ffv_amplitude(&w[2], e4, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b2 + 2 * b3;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e3, e2, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    const int s1 = 4 + b1 + 2 * b2 + 4 * b3;
+    if (!cache->valid[s1]) {
+        ffv_out_current(e1, w0, gw_l, gw_r, 0.0, 0.0, &cache->wave[s1]);
+        cache->valid[s1] = 1;
+    }
+    const HelasWave* w1 = &cache->wave[s1];
+    const int s2 = 12 + b0 + 2 * b1;
+    if (!cache->valid[s2]) {
+        ffv_out_current(e1, e0, gs, gs, 0.0, 0.0, &cache->wave[s2]);
+        cache->valid[s2] = 1;
+    }
+    const HelasWave* w2 = &cache->wave[s2];
+    amp[0] = ffv_amplitude(w1, e4, e0, gs, gs);
+    amp[1] = ffv_amplitude(w2, e4, w0, gw_l, gw_r);
     jamp[0] = amp[0] + amp[1];
     amp2[0] += creal(amp[0] * conj(amp[0]));
     amp2[1] += creal(amp[1] * conj(amp[1]));
@@ -653,21 +882,22 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
-    case 4: amplitudes_4(ctx, ext, hel, jamp, amp2); break;
-    case 5: amplitudes_5(ctx, ext, hel, jamp, amp2); break;
-    case 6: amplitudes_6(ctx, ext, hel, jamp, amp2); break;
-    case 7: amplitudes_7(ctx, ext, hel, jamp, amp2); break;
-    case 8: amplitudes_8(ctx, ext, hel, jamp, amp2); break;
-    case 9: amplitudes_9(ctx, ext, hel, jamp, amp2); break;
-    case 10: amplitudes_10(ctx, ext, hel, jamp, amp2); break;
-    case 11: amplitudes_11(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
+    case 4: amplitudes_4(ctx, ext, cache, hel, jamp, amp2); break;
+    case 5: amplitudes_5(ctx, ext, cache, hel, jamp, amp2); break;
+    case 6: amplitudes_6(ctx, ext, cache, hel, jamp, amp2); break;
+    case 7: amplitudes_7(ctx, ext, cache, hel, jamp, amp2); break;
+    case 8: amplitudes_8(ctx, ext, cache, hel, jamp, amp2); break;
+    case 9: amplitudes_9(ctx, ext, cache, hel, jamp, amp2); break;
+    case 10: amplitudes_10(ctx, ext, cache, hel, jamp, amp2); break;
+    case 11: amplitudes_11(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

@@ -10,6 +10,7 @@
 #define PROCESS_N_FLAVORS 4
 #define PROCESS_N_DIAGRAMS 1
 #define PROCESS_MAX_COLORS 1
+#define PROCESS_CACHE_WAVES 4
 #define PROCESS_FINGERPRINT "madnis-plugin/w_production/1.0"
 #include "umami_process.h"
 
@@ -37,8 +38,8 @@ static void external_0(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* u d~ e-~ ve */
-static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -46,14 +47,22 @@ static void amplitudes_0(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e3, e2, w0, gw_l, gw_r);
     jamp[0] = amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
 }
@@ -73,8 +82,8 @@ static void external_1(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* c s~ e-~ ve */
-static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -82,14 +91,22 @@ static void amplitudes_1(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e1, e0, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e1, e0, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e3, e2, w0, gw_l, gw_r);
     jamp[0] = amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
 }
@@ -109,8 +126,8 @@ static void external_2(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* d~ u e-~ ve */
-static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -118,14 +135,22 @@ static void amplitudes_2(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e3, e2, w0, gw_l, gw_r);
     jamp[0] = amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
 }
@@ -145,8 +170,8 @@ static void external_3(const ProcessContext* ctx, const double (*p)[4], HelasWav
 }
 
 /* s~ c e-~ ve */
-static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const int* hel,
-                         double complex* jamp, double* amp2)
+static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], ProcessCache* cache,
+                         const int* hel, double complex* jamp, double* amp2)
 {
     const SmParameters* sm = ctx->sm;
     const double gs = ctx->gs;
@@ -154,14 +179,22 @@ static void amplitudes_3(const ProcessContext* ctx, HelasWave (*ext)[2], const i
     (void)gs;
     double gw_l, gw_r;
     sm_w_coupling(sm, &gw_l, &gw_r);
-    const HelasWave* e0 = &ext[0][hel[0] > 0];
-    const HelasWave* e1 = &ext[1][hel[1] > 0];
-    const HelasWave* e2 = &ext[2][hel[2] > 0];
-    const HelasWave* e3 = &ext[3][hel[3] > 0];
-    HelasWave w[1];
+    const int b0 = hel[0] > 0;
+    const int b1 = hel[1] > 0;
+    const int b2 = hel[2] > 0;
+    const int b3 = hel[3] > 0;
+    const HelasWave* e0 = &ext[0][b0];
+    const HelasWave* e1 = &ext[1][b1];
+    const HelasWave* e2 = &ext[2][b2];
+    const HelasWave* e3 = &ext[3][b3];
     double complex amp[1];
-    ffv_vector_current(e0, e1, gw_l, gw_r, sm->MW, sm->WW, &w[0]);
-    amp[0] = ffv_amplitude(e3, e2, &w[0], gw_l, gw_r);
+    const int s0 = 0 + b0 + 2 * b1;
+    if (!cache->valid[s0]) {
+        ffv_vector_current(e0, e1, gw_l, gw_r, sm->MW, sm->WW, &cache->wave[s0]);
+        cache->valid[s0] = 1;
+    }
+    const HelasWave* w0 = &cache->wave[s0];
+    amp[0] = ffv_amplitude(e3, e2, w0, gw_l, gw_r);
     jamp[0] = amp[0];
     amp2[0] += creal(amp[0] * conj(amp[0]));
 }
@@ -200,13 +233,14 @@ static void process_external(const ProcessContext* ctx, int flavor, const double
 }
 
 static void process_amplitudes(const ProcessContext* ctx, int flavor, HelasWave (*ext)[2],
-                               const int* hel, double complex* jamp, double* amp2)
+                               ProcessCache* cache, const int* hel, double complex* jamp,
+                               double* amp2)
 {
     switch (flavor) {
-    case 0: amplitudes_0(ctx, ext, hel, jamp, amp2); break;
-    case 1: amplitudes_1(ctx, ext, hel, jamp, amp2); break;
-    case 2: amplitudes_2(ctx, ext, hel, jamp, amp2); break;
-    case 3: amplitudes_3(ctx, ext, hel, jamp, amp2); break;
+    case 0: amplitudes_0(ctx, ext, cache, hel, jamp, amp2); break;
+    case 1: amplitudes_1(ctx, ext, cache, hel, jamp, amp2); break;
+    case 2: amplitudes_2(ctx, ext, cache, hel, jamp, amp2); break;
+    case 3: amplitudes_3(ctx, ext, cache, hel, jamp, amp2); break;
     default: break;
     }
 }

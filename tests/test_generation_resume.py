@@ -1,0 +1,75 @@
+"""An interrupted generation leaves no complete-looking file and resumes to the same bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from madnis_plugin import api
+from madnis_plugin.events.checkpoint import ResumeError
+
+# Small, fast runs: a short VEGAS training and small batches so the run has many commits.
+RUN = dict(seed=11, train_batches=2, points=4000, batch_points=400)
+N_EVENTS = 3000
+
+
+def _generate(output: Path, **extra) -> dict:
+    return api.generate("ee_mumu", N_EVENTS, output, **RUN, **extra)
+
+
+def _child_command(output: Path) -> list[str]:
+    code = (f"from madnis_plugin import api; api.generate('ee_mumu', {N_EVENTS}, {str(output)!r}, "
+            f"**{RUN!r})")
+    return [sys.executable, "-c", code]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> bytes:
+    """The file of an uninterrupted run."""
+    path = tmp_path_factory.mktemp("ref") / "events.lhe.gz"
+    _generate(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_killed_run_resumes_to_the_uninterrupted_file(tmp_path, reference, sig):
+    output = tmp_path / "events.lhe.gz"
+    state = tmp_path / "events.lhe.gz.resume.json"
+    child = subprocess.Popen(_child_command(output), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    written = 0
+    # Wait until some batches are committed but the run is not finished.
+    while time.monotonic() < deadline and child.poll() is None:
+        if state.is_file():
+            try:
+                written = json.loads(state.read_text())["tally"]["written"]
+            except (ValueError, KeyError):
+                written = 0
+            if written >= 300:
+                break
+        time.sleep(0.05)
+    assert child.poll() is None, "the run finished before it could be interrupted"
+    os.kill(child.pid, sig)
+    child.wait(timeout=60)
+    assert not output.exists(), "an interrupted run must not leave the output file"
+    assert state.is_file()
+    result = _generate(output, resume=True)
+    assert result["events_written"] == N_EVENTS
+    assert output.read_bytes() == reference
+    assert not state.exists() and not (tmp_path / "events.lhe.gz.events.part").exists()
+
+
+def test_resume_refuses_a_run_started_with_other_inputs(tmp_path):
+    output = tmp_path / "events.lhe"
+    from madnis_plugin.events.checkpoint import Checkpoint
+
+    Checkpoint(output, {"seed": 1}).commit.__self__  # the class is importable without a run
+    with pytest.raises(ResumeError, match="nothing to resume"):
+        _generate(output, resume=True)
