@@ -81,7 +81,7 @@ setup(
     ],
     extras_require={
         # ufoamp + ufo-sm: the independent tree-level amplitudes the matrix elements are checked against.
-        "test": ["pytest>=7", "ufoamp==1.0.0", "ufo-sm==1.0.0"],
+        "test": ["pytest>=7", "ufoamp==1.0.0", "ufo-sm==1.0.0", "pythia8mc==8.317.2", "dask[distributed]"],
     },
     entry_points={"console_scripts": ["madnis-plugin=madnis_plugin.cli:main"]},
     cmdclass={"build_py": BuildPyWithData, "build_ext": BuildExtWithBridgeLibrary},

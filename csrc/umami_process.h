@@ -9,6 +9,7 @@
  *     #define PROCESS_N_FLAVORS 1         subprocesses (FLAVOR_INDEX range)
  *     #define PROCESS_N_DIAGRAMS 2        DIAGRAM_AMP2 slots
  *     #define PROCESS_MAX_COLORS 1        largest colour basis over flavours
+ *     #define PROCESS_CACHE_WAVES 8       current-cache slots (optional, default 1)
  *     #define PROCESS_FINGERPRINT "madnis-plugin/ee_mumu/1"
  *     #include "umami_process.h"
  *

@@ -14,8 +14,9 @@ refers to them by relative path, so the run folder can be moved or copied.
 
 Example:
     >>> from madnis_plugin.report import write_report
-    >>> write_report(run_dir, run_info, sampler, result)   # doctest: +SKIP
-    PosixPath('.../Events/run_01/report.html')
+    >>> page, channels = write_report(run_dir, run_info, sampler)   # doctest: +SKIP
+    >>> page.name                                                    # doctest: +SKIP
+    'report.html'
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _figure_convergence(path: Path, vegas_history: Sequence[Mapping[str, Any]], 
         ax.errorbar(it, sigma, yerr=err, fmt="o", ms=4, label="VEGAS iteration (training points)")
     x_final = len(vegas_history) + 1.5
     ax.axhspan(result.cross_section - result.error, result.cross_section + result.error, color="C1", alpha=0.3)
-    ax.axhline(result.cross_section, color="C1", label="final estimate (fresh points) $\\pm 1\\sigma$")
+    ax.axhline(result.cross_section, color="C1", label="report estimate (fresh points) $\\pm 1\\sigma$")
     ax.set_xlim(0.5, x_final)
     ax.set_xlabel("VEGAS iteration")
     ax.set_ylabel("cross section [pb]")
@@ -126,9 +127,9 @@ def _figure_channels(path: Path, names: Sequence[str], before: np.ndarray | None
     x = np.arange(len(names))
     if before is not None:
         ax.bar(x - 0.2, before, width=0.4, label="before dropping (training estimate)")
-        ax.bar(x + 0.2, after, width=0.4, label="after dropping (final estimate)")
+        ax.bar(x + 0.2, after, width=0.4, label="after dropping (fresh points)")
     else:
-        ax.bar(x, after, width=0.6, label="final estimate")
+        ax.bar(x, after, width=0.6, label="fresh points")
     for i in np.flatnonzero(~active):
         ax.annotate("dropped", (i, 0), rotation=90, fontsize=6, ha="center", va="bottom", color="C3")
     _bar_labels(ax, names)
@@ -161,7 +162,10 @@ def _figure_channel_weights(path: Path, names: Sequence[str], shares: Mapping[st
 
 
 def _figure_weights(path: Path, ratio: np.ndarray, sample_weight: np.ndarray) -> dict[str, float]:
-    """Histogram of ``w / w_max`` (log bins); returns the sample's overweight numbers."""
+    """Histogram of ``ratio = w / w_max`` ``(n,)`` (log bins); returns the sample's overweight numbers.
+
+    ``sample_weight`` ``(n,)`` is each point's contribution to the cross-section estimate.
+    """
     plt = _pyplot()
     positive = ratio > 0
     over = ratio > 1
@@ -170,6 +174,7 @@ def _figure_weights(path: Path, ratio: np.ndarray, sample_weight: np.ndarray) ->
         "points": int(ratio.size),
         "zero_weight_share": float(1 - positive.mean()) if ratio.size else math.nan,
         "overweight_points": int(over.sum()),
+        # The share of the cross section above w_max: sum of (w - w_max) over the overweights.
         "overweight_share": float((sample_weight[over] * (1 - 1 / ratio[over])).sum() / total) if total > 0 else 0.0,
     }
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
@@ -291,21 +296,26 @@ img { max-width: 100%; }
 """
 
 
-def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, result,
-                 sample_points: int = 20_000) -> Path:
-    """Write ``report.html`` and ``report/*.png`` into ``run_dir``; return the page's path.
+def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler,
+                 sample_points: int = 20_000) -> tuple[Path, list[dict[str, Any]]]:
+    """Write ``report.html`` and ``report/*.png`` into ``run_dir``.
 
     Args:
-        run_dir: the run folder (holds ``unweighted_events.lhe.gz``).
+        run_dir: the run folder (holds the events named in ``run_info["files"]``).
         run_info: the run's ``results.json`` content (:func:`madnis_plugin.runfolder.launch`).
-        sampler: the trained sampler (VEGAS or neural); ``sample_points`` fresh
-            points are drawn from it for the weight distribution.
-        result: the :class:`~madnis_plugin.sampler.IntegrationResult` whose
-            per-channel ``w_max`` set the unweighting.
+        sampler: the trained sampler (VEGAS or neural). The report draws
+            ``sample_points`` fresh points from it for its own estimate (the
+            per-channel table, each channel's ``w_max``) and for the weight
+            distribution, so it needs nothing from the generation but its file.
+
+    Returns:
+        The page's path and the report estimate's per-channel records (dicts
+        of :class:`~madnis_plugin.sampler.ChannelResult`).
     """
     run_dir = Path(run_dir)
     figures = run_dir / FIGURE_DIR
     figures.mkdir(exist_ok=True)
+    result = sampler.integrate(points=int(sample_points))
     vegas_history, flow_history = _history(sampler)
     is_flow = bool(flow_history.get("loss"))
     names = [c.name for c in result.channels]
@@ -334,7 +344,7 @@ def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, resu
         ("unweighting efficiency (integration)", run_info.get("unweighting_efficiency")),
         ("unweighting efficiency (generation)", run_info.get("generation_efficiency")),
         ("overweight share of the cross section", run_info.get("overweight_fraction")),
-        ("relative std of the weights", run_info.get("rel_std")),
+        ("relative std of the weights (report sample)", result.rel_std),
         ("unweighted events per integrand call, end to end", run_info.get("events_per_call_end_to_end")),
         ("integrand calls", run_info.get("n_integrand_calls")),
     ]
@@ -344,8 +354,8 @@ def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, resu
 
     _figure_convergence(figures / "cross_section.png", vegas_history, result)
     sections.append("<h2>Cross section</h2>\n" + _figure_block(
-        "cross_section.png", "VEGAS iteration estimates (biased: training points) and the final estimate "
-        "from fresh points"))
+        "cross_section.png", "VEGAS iteration estimates (training points) and an estimate from "
+        "the report's fresh points"))
 
     _figure_training(figures / "training.png", vegas_history, flow_history)
     sections.append("<h2>Training</h2>\n" + _figure_block(
@@ -355,8 +365,8 @@ def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, resu
                         f"non-finite integrand values: {flow_history.get('n_nonfinite', 0)}.</p>\n")
 
     _figure_channels(figures / "channels.png", names, before, after, active)
-    channel_caption = ("Share of each channel before the first dropping check and in the final estimate"
-                       if before is not None else "Share of each channel in the final estimate (no dropping)")
+    channel_caption = ("Share of each channel before the first dropping check and after training"
+                       if before is not None else "Share of each channel after training (no dropping)")
     sections.append("<h2>Channels</h2>\n" + _figure_block("channels.png", channel_caption))
     if not is_flow:
         sections.append('<p class="note">VEGAS keeps every channel: no channels were dropped.</p>\n')
@@ -372,13 +382,23 @@ def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, resu
                         "the prior (MadEvent) weights were used.</p>\n")
     channel_rows = [(c.name, c.cross_section, c.error, c.rel_std, c.unweighting_efficiency, c.w_max,
                      c.n_points, "yes" if c.active else "dropped") for c in result.channels]
+    sections.append(f"<p>Per-channel estimate from {result.n_calls} fresh points drawn for this report "
+                    "(the run's cross section is in the summary):</p>\n")
     sections.append(_table(("channel", "sigma [pb]", "error", "rel. std", "eff.", "w_max", "points", "active"),
                            channel_rows))
 
-    batch = sampler.sample(points=int(sample_points))
-    ch_w_max = w_max[batch.channel]
-    ratio = np.divide(batch.weight, ch_w_max, out=np.zeros_like(batch.weight), where=ch_w_max > 0)
-    stats = _figure_weights(figures / "weights.png", ratio, batch.weight)
+    # Channels in proportion to w_max, as event generation draws them. A channel
+    # without points gets one (some integrands refuse empty batches); it is not shown.
+    share = w_max / w_max.sum() if w_max.sum() > 0 else np.full(w_max.size, 1.0 / w_max.size)
+    counts = np.floor(share * int(sample_points)).astype(np.int64)
+    padded = counts == 0
+    batch = sampler.sample(points=int(np.maximum(counts, 1).sum()), allocation=np.maximum(counts, 1))
+    shown = ~padded[batch.channel]
+    ch_w_max = w_max[batch.channel][shown]
+    ratio = np.divide(batch.weight[shown], ch_w_max, out=np.zeros(int(shown.sum())), where=ch_w_max > 0)
+    # Each point's share of sigma = sum_c mean_c(w): its weight over its channel's point count.
+    contribution = batch.weight[shown] / np.maximum(counts, 1)[batch.channel][shown]
+    stats = _figure_weights(figures / "weights.png", ratio, contribution)
     sections.append("<h2>Weights</h2>\n" + _figure_block(
         "weights.png", "Weights of fresh points relative to their channel's w_max; red: overweights"))
     sections.append(_table(("report sample", "value"), [
@@ -402,4 +422,4 @@ def write_report(run_dir: str | Path, run_info: Mapping[str, Any], sampler, resu
             f"<h1>{html.escape(title)}</h1>\n{note_html}{''.join(sections)}</body>\n</html>\n")
     path = run_dir / REPORT_FILE
     path.write_text(page, encoding="utf-8")
-    return path
+    return path, [c.to_dict() for c in result.channels]

@@ -8,6 +8,7 @@ A run folder holds the cards of a process and one sub-folder per run::
       Events/run_01/
         unweighted_events.lhe.gz    the events
         run_01_banner.txt           every card, the command-line overrides, the result
+        run_card.dat                the run's effective run card (the folder's, with its overrides)
         results.json                cross section, error, events, efficiencies, timings per phase
         sampler.npz | sampler.pt    the trained sampler (VEGAS or neural)
         report.html, report/*.png   the run report (:mod:`madnis_plugin.report`)
@@ -17,6 +18,10 @@ madevent`` or ``output standalone``): its ``SubProcesses/P*`` are loaded
 together as one process (FLAVOR_INDEX selects the subprocess, the LHE keeps
 MadGraph's process ids), and cards it lacks (standalone output has no run
 card) are copied in from the defaults on the first launch.
+
+The generation itself is :func:`madnis_plugin.api.generate` (so ``jobs``
+works as for ``madnis-plugin generate``); this module adds the folder, the
+cards, seeds, the records and the report.
 
 Options given to :func:`launch` override the cards for that run only; the
 folder's ``Cards/`` stay as the user wrote them, and the banner records the
@@ -42,7 +47,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
+import gzip
 import json
 import math
 import re
@@ -54,15 +59,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import __version__, resources
-from .api import DEFAULT_INTEGRATOR, INTEGRATORS, RunSetup, UsageError, prepare_run
-from .cards import ParamCard, RunCard, read_param_card, read_run_card
+from .api import DEFAULT_INTEGRATOR, INTEGRATORS, UsageError, generate, prepare_run
+from .cards import RunCard, read_run_card
+from .events.sampler_io import SamplerFileError, load_sampler, sampler_kind
 
 __all__ = [
     "output",
     "launch",
     "next_run_name",
-    "physics_fingerprint",
-    "reuse_conflicts",
     "register",
     "RESULTS_FILE",
     "EVENTS_FILE",
@@ -72,10 +76,8 @@ RESULTS_FILE = "results.json"
 EVENTS_FILE = "unweighted_events.lhe.gz"
 #: Stored sampler file name per sampler kind.
 SAMPLER_FILES = {"vegas": "sampler.npz", "madnis": "sampler.pt"}
-#: Run-card keys outside ``cards.TECHNICAL_KEYS`` that only normalise the written
-#: events and leave the integrand alone: a reuse run may change them.
-EVENT_ONLY_KEYS = frozenset({"event_norm"})
 _RUN_NAME = re.compile(r"^run_(\d+)$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DEFAULT_POINTS = 100_000
 
 
@@ -217,109 +219,56 @@ def _choose_seed(explicit: int | None, card: RunCard, previous: Mapping[str, Map
 
 
 def _jsonable(value: Any) -> Any:
-    """A JSON round trip of ``value`` (tuples become lists), so stored and fresh values compare equal."""
+    """A JSON round trip of ``value`` (tuples become lists)."""
     return json.loads(json.dumps(value, default=str))
 
 
-def physics_fingerprint(setup: RunSetup) -> dict[str, Any]:
-    """What a stored sampler was trained for: process, run-card physics, param-card values.
+def _phases(summary: Mapping[str, Any], trained: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Integrand calls and wall seconds per phase of one run.
 
-    Two runs with equal fingerprints integrate the same function, so one's
-    sampler may generate the other's events.
+    ``trained``: the stored sampler's ``phases`` as saved right after training
+    (None for a reuse run, which trains nothing). The fresh estimate's calls
+    are what remains of the run's total; its wall time also holds loading the
+    process and the cards, hence the phase name.
     """
-    card: ParamCard = setup.process.param_card
-    blocks = {name: {" ".join(map(str, idx)): value for idx, value in sorted(entries.items())}
-              for name, entries in sorted(card.blocks.items())}
-    widths = {str(pdg): width for pdg, width in sorted(card.widths.items())}
-    param_hash = hashlib.sha256(json.dumps([blocks, widths], sort_keys=True).encode()).hexdigest()
-    return _jsonable({
-        "process": setup.process.fingerprint,
-        "process_name": setup.process.name,
-        "n_channels": setup.integrand.n_channels,
-        "run_card": {k: v for k, v in setup.run_card.physics_values().items() if k not in EVENT_ONLY_KEYS},
-        "param_card_sha256": param_hash,
-    })
+    phases: dict[str, dict[str, Any]] = {}
+    for name in ("vegas", "training"):
+        if trained and name in trained:
+            phases[name] = {"n_calls": int(trained[name]["n_calls"]), "wall_s": float(trained[name]["wall_s"])}
+    train_calls = sum(p["n_calls"] for p in phases.values())
+    train_wall = sum(p["wall_s"] for p in phases.values())
+    gen_calls, gen_wall = int(summary["generation_calls"]), float(summary["generation_wall_s"])
+    phases["setup_and_integration"] = {
+        "n_calls": int(summary["n_integrand_calls"]) - gen_calls - train_calls,
+        "wall_s": max(float(summary["wall_s"]) - gen_wall - train_wall, 0.0)}
+    phases["generation"] = {"n_calls": gen_calls, "wall_s": gen_wall}
+    return phases
 
 
-def reuse_conflicts(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """Human-readable differences that forbid reusing a sampler (empty: reuse is fine).
-
-    Example:
-        >>> reuse_conflicts({"run_card": {"ptl": 10.0}}, {"run_card": {"ptl": 20.0}})
-        ['run card ptl: 10.0 -> 20.0']
-    """
-    problems = []
-    for key in sorted(set(stored) | set(current)):
-        old, new = stored.get(key), current.get(key)
-        if key == "run_card":
-            old, new = old or {}, new or {}
-            for name in sorted(set(old) | set(new)):
-                if old.get(name) != new.get(name):
-                    problems.append(f"run card {name}: {old.get(name)} -> {new.get(name)}")
-        elif old != new:
-            label = {"param_card_sha256": "param card values", "process": "process (matrix element)",
-                     "process_name": "process", "n_channels": "channels"}.get(key, key)
-            problems.append(f"{label} changed" if key != "process_name" else f"process: {old} -> {new}")
-    return problems
+def _lhe_header(events: Path) -> str:
+    """The ``<header>...</header>`` block of an LHE file (plain or gzipped)."""
+    opener = gzip.open if events.name.endswith(".gz") else open
+    lines = []
+    with opener(events, "rt") as handle:
+        for line in handle:
+            if lines or line.lstrip().startswith("<header>"):
+                lines.append(line)
+            if line.lstrip().startswith("</header>"):
+                break
+    return "".join(lines)
 
 
-def _load_sampler(path: Path, integrand):
-    from .sampler import MadnisSampler, VegasSampler
-
-    if path.suffix == ".pt":
-        return MadnisSampler.load(path, integrand)
-    return VegasSampler.load(path, integrand)
-
-
-def _reseed(sampler, seed: int) -> None:
-    """Give a loaded sampler fresh random streams derived from ``seed``.
-
-    A stored sampler carries the random state it had after training; drawing
-    from it unchanged would repeat the events of the run that trained it.
-    """
-    import numpy as np
-
-    streams = np.random.SeedSequence([int(seed), 0x72657573]).spawn(3)
-    sampler.rng = np.random.default_rng(streams[0])
-    inner = getattr(sampler, "vegas", None)
-    if inner is not None:
-        inner.rng = np.random.default_rng(streams[1])
-    latent = getattr(sampler, "latent_generator", None)
-    if latent is not None:
-        latent.manual_seed(int(streams[2].generate_state(1)[0]))
-
-
-def _phase_delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """Per-phase calls and wall time spent between two snapshots of ``sampler.phases``."""
-    out = {}
-    for name, cost in after.items():
-        prev = before.get(name, {"n_calls": 0, "wall_s": 0.0})
-        calls, wall = cost["n_calls"] - prev["n_calls"], cost["wall_s"] - prev["wall_s"]
-        if calls or wall:
-            out[name] = {"n_calls": int(calls), "wall_s": float(wall)}
-    return out
-
-
-def _banner(setup: RunSetup, madnis_card_text: str, summary: Mapping[str, Any], run_info: Mapping[str, Any]) -> str:
+def _banner(events: Path, madnis_card_text: str, run_info: Mapping[str, Any]) -> str:
     """``run_NN_banner.txt``: the LHE header of the run plus the madnis card and the overrides."""
-    from .events.generation import lhe_header
-
-    extra = {
-        "Run": run_info["run_name"],
-        "Integrator": run_info["integrator"],
-        "Seed": run_info["seed"],
-        "Reused sampler of": run_info.get("reused_from") or "-",
-        "Unweighting efficiency": f"{summary['generation_efficiency']:.6f}",
-        "Overweight share": f"{summary['overweight_fraction']:.3e}",
-    }
-    header = lhe_header(setup, summary["cross_section_pb"], summary["error_pb"], summary["events_written"], extra)
+    header = _lhe_header(events)
     overrides = "\n".join(f"{k} = {v}" for k, v in run_info["overrides"].items()) or "# none"
     command = run_info.get("command_line") or "# (called from Python)"
+    reused = f"# sampler trained by {run_info['reused_from']}\n" if run_info.get("reused_from") else ""
     own = (f"<MadnisCard>\n<![CDATA[\n{madnis_card_text.rstrip()}\n]]>\n</MadnisCard>\n"
-           f"<MadnisCommandLine>\n<![CDATA[\n{command}\n# run-card overrides of this run:\n{overrides}\n]]>\n"
+           f"<MadnisCommandLine>\n<![CDATA[\n{command}\n{reused}# run-card overrides of this run:\n{overrides}\n]]>\n"
            "</MadnisCommandLine>\n")
-    header = header.replace("</header>\n", own + "</header>\n")
-    return f'<LesHouchesEvents version="3.0">\n{header}</LesHouchesEvents>\n'
+    header = header.replace("</header>", own + "</header>", 1)
+    return f'<LesHouchesEvents version="3.0">\n{header.rstrip()}\n</LesHouchesEvents>\n'
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -331,7 +280,7 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
 def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = None,
            nevents: int | None = None, seed: int | None = None, integrator: str | None = None,
            points: int | None = None, train_batches: int | None = None,
-           set_options: Mapping[str, Any] | None = None, report: bool = True,
+           set_options: Mapping[str, Any] | None = None, jobs: int = 1, report: bool = True,
            report_points: int = 20_000, command_line: str | None = None,
            progress: Callable[[str], None] | None = None,
            say: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -347,8 +296,9 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
         points: integrand points of the fresh estimate that sets the cross section and ``w_max``.
         train_batches: training budget (VEGAS iterations or flow steps; overrides the madnis card).
         set_options: run-card overrides ``{key: value}`` for this run.
+        jobs: local worker processes for the generation (the events do not depend on it).
         report: write ``report.html`` and its figures.
-        report_points: fresh points drawn for the report's weight distribution.
+        report_points: fresh points drawn for the report's per-channel table and weight distribution.
         command_line: the command as typed, recorded in the banner.
         progress: called with short progress lines.
         say: called with notices (copied cards, reuse); default: stderr.
@@ -378,8 +328,10 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
     previous = _previous_runs(events_dir)
 
     run_name = name or next_run_name(events_dir)
-    if not re.match(r"^[A-Za-z0-9_.-]+$", run_name) or run_name in (".", ".."):
-        raise UsageError(f"run name {run_name!r}: use letters, digits, '_', '-' and '.'")
+    for label, value in (("run name", run_name), ("--reuse", reuse)):
+        # Run names are folder names under Events/: nothing that leaves it.
+        if value is not None and (not _SAFE_NAME.match(value) or value in (".", "..")):
+            raise UsageError(f"{label} {value!r}: use letters, digits, '_', '-' and '.'")
     if (events_dir / run_name).exists():
         raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)")
 
@@ -408,107 +360,114 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
     overrides["iseed"] = run_seed
     madnis_card = cards / "madnis_card.dat"
 
-    setup_start = time.perf_counter()
-    setup = prepare_run(spec, run_card=cards / "run_card.dat", param_card=cards / "param_card.dat",
-                        seed=run_seed, overrides=overrides)
-    setup_wall = time.perf_counter() - setup_start
-    n_events = int(setup.run_card.get("nevents", 10_000))
+    run_card = base_card.with_overrides(overrides)
+    n_events = int(run_card.get("nevents", 10_000))
     if n_events <= 0:
         raise UsageError(f"nevents = {n_events} in the run card must be positive")
-    fingerprint = physics_fingerprint(setup)
 
     run_dir = events_dir / run_name
     try:
         run_dir.mkdir(parents=True)
     except FileExistsError:
         raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)") from None
-    sampler_saved = False
+    # The run's effective card (the folder's card with this run's overrides) is what the run reads.
+    effective_card = run_dir / "run_card.dat"
+    run_card.write(effective_card)
+    if stored_path is not None:
+        kind = sampler_kind(stored_path)
+        sampler_path = stored_path
+        say(f"{run_name}: reusing the {kind} sampler of {reuse} (no training), seed {run_seed}")
+    else:
+        kind = integrator or DEFAULT_INTEGRATOR
+        sampler_path = run_dir / SAMPLER_FILES[kind]
     try:
-        if stored_path is not None:
-            sampler = _load_sampler(stored_path, setup.integrand)
-            problems = reuse_conflicts(sampler.fingerprint, fingerprint)
-            if problems:
-                raise UsageError(f"cannot reuse {reuse}: the physics changed ({'; '.join(problems)}); "
-                                 "launch without --reuse to train for it")
-            _reseed(sampler, run_seed)
-            kind = sampler.name
-            say(f"{run_name}: reusing the {kind} sampler of {reuse} (no training), seed {run_seed}")
-        else:
-            from .api import _make_sampler
-
-            kind = integrator or DEFAULT_INTEGRATOR
-            sampler = _make_sampler(setup, kind, madnis_card, train_batches, progress)
-        phases_before = {k: v.to_dict() for k, v in sampler.phases.items()} if stored_path else {}
-        if stored_path is None:
-            sampler.save(run_dir / SAMPLER_FILES[kind], fingerprint=fingerprint)
-            sampler_saved = True
-        result = sampler.integrate(points=int(points or _DEFAULT_POINTS))
-        from .events.generation import generate_events
-
-        summary = generate_events(setup, sampler, result, n_events, run_dir / EVENTS_FILE, progress=progress)
+        summary = generate(spec, n_events, run_dir / EVENTS_FILE, run_card=effective_card,
+                           param_card=cards / "param_card.dat", seed=run_seed, integrator=kind, points=points,
+                           train_batches=train_batches, madnis_card=madnis_card, progress=progress,
+                           sampler=stored_path, save_sampler=None if stored_path else sampler_path, jobs=jobs)
+    except SamplerFileError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise UsageError(f"cannot reuse {reuse}: {exc} (launch without --reuse to train for this physics)") from None
     except BaseException as exc:
-        if not sampler_saved:
+        if not sampler_path.is_file() or stored_path is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
         else:
             # Keep the trained sampler: `--reuse` can generate from it later.
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            _write_json(run_dir / RESULTS_FILE, {"run_name": run_name, "status": status,
-                                                 "error": str(exc).strip().splitlines()[0] if str(exc).strip() else
-                                                 type(exc).__name__,
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _write_json(run_dir / RESULTS_FILE, {"run_name": run_name, "status": status, "error": message,
                                                  "seed": run_seed, "integrator": kind,
-                                                 "sampler": SAMPLER_FILES[kind]})
-            (run_dir / EVENTS_FILE).unlink(missing_ok=True)
+                                                 "sampler": sampler_path.name})
+            for leftover in run_dir.glob("*.lhe*"):
+                leftover.unlink()
         raise
 
-    phases = _phase_delta({k: v.to_dict() for k, v in sampler.phases.items()}, phases_before)
-    phases.pop("sampling", None)  # part of generation, reported there with unweighting and writing
-    phases["generation"] = {"n_calls": int(summary["generation_calls"]), "wall_s": float(summary["generation_wall_s"])}
-    total_calls = sum(p["n_calls"] for p in phases.values())
+    trained_phases = None
+    if stored_path is None:
+        trained_phases = _stored_phases(sampler_path)
+    phases = _phases(summary, trained_phases)
+    total_calls = int(summary["n_integrand_calls"])
     run_info: dict[str, Any] = {
         "run_name": run_name,
         "status": "done",
-        "process": setup.process.name,
+        "process": summary["process"],
         "folder": str(folder.resolve()),
         "madgraph_folder": _is_madgraph(folder),
-        "integrator": kind,
+        "integrator": summary.get("integrator", kind),
         "seed": run_seed,
         "reused_from": reuse,
         "command_line": command_line,
-        "overrides": _jsonable(setup.run_card.overrides),
+        "overrides": _jsonable(run_card.overrides),
         "cross_section_pb": summary["cross_section_pb"],
         "error_pb": summary["error_pb"],
         "events": summary["events_written"],
         "event_norm": summary["event_norm"],
-        "unweighting_efficiency": result.unweighting_efficiency,
+        "unweighting_efficiency": summary["unweighting_efficiency"],
         "generation_efficiency": summary["generation_efficiency"],
         "overweight_fraction": summary["overweight_fraction"],
-        "rel_std": result.rel_std,
-        "n_integrand_calls": int(total_calls),
+        "n_integrand_calls": total_calls,
         "events_per_call_end_to_end": summary["events_written"] / total_calls if total_calls else math.nan,
-        "channels": [c.to_dict() for c in result.channels],
-        "timings": {"setup_wall_s": setup_wall, **{k: v["wall_s"] for k, v in phases.items()}},
+        "jobs": summary.get("jobs", jobs),
+        "timings": {**{f"{k}_wall_s": v["wall_s"] for k, v in phases.items()},
+                    "total_wall_s": time.perf_counter() - start},
         "phases": phases,
-        "files": {"events": EVENTS_FILE, "banner": f"{run_name}_banner.txt",
-                  "sampler": SAMPLER_FILES[kind] if stored_path is None else f"../{reuse}/{stored_path.name}"},
-        "subprocesses": [{"pdg": list(s.pdg), "mg_process_id": s.mg_process_id}
-                         for s in setup.process.metadata.subprocesses],
+        "files": {"events": EVENTS_FILE, "banner": f"{run_name}_banner.txt", "run_card": effective_card.name,
+                  "sampler": sampler_path.name if stored_path is None else f"../{reuse}/{stored_path.name}"},
         "madnis_plugin_version": __version__,
     }
     if stored_results.get("cross_section_pb") is not None:
         run_info["stored_run_cross_section_pb"] = stored_results["cross_section_pb"]
-    (run_dir / f"{run_name}_banner.txt").write_text(
-        _banner(setup, madnis_card.read_text(), summary, run_info))
-    run_info["timings"]["total_wall_s"] = time.perf_counter() - start
+    (run_dir / f"{run_name}_banner.txt").write_text(_banner(run_dir / EVENTS_FILE, madnis_card.read_text(), run_info))
     _write_json(run_dir / RESULTS_FILE, run_info)
     if report:
         from .report import write_report
 
         report_start = time.perf_counter()
-        report_path = write_report(run_dir, run_info, sampler, result, sample_points=report_points)
+        setup = prepare_run(spec, run_card=effective_card, param_card=cards / "param_card.dat", seed=run_seed)
+        sampler = load_sampler(sampler_path, setup)
+        run_info["subprocesses"] = [{"pdg": list(s.pdg), "mg_process_id": s.mg_process_id}
+                                    for s in setup.process.metadata.subprocesses]
+        report_path, channels = write_report(run_dir, run_info, sampler, sample_points=report_points)
+        run_info["report_channels"] = channels
         run_info["files"]["report"] = report_path.name
         run_info["timings"]["report_wall_s"] = time.perf_counter() - report_start
         _write_json(run_dir / RESULTS_FILE, run_info)
     return run_info
+
+
+def _stored_phases(path: Path) -> dict[str, Any] | None:
+    """The ``phases`` a sampler file recorded (training costs), or None if unreadable."""
+    try:
+        if path.suffix == ".pt":
+            import torch
+
+            return torch.load(path, map_location="cpu", weights_only=True).get("phases")
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"])).get("phases")
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -541,7 +500,7 @@ def _command_line(args: argparse.Namespace) -> str:
     words = ["madnis-plugin", "launch", str(args.folder)]
     for flag, value in (("--events", args.events), ("--seed", args.seed), ("--name", args.name),
                         ("--reuse", args.reuse), ("--integrator", args.integrator), ("--points", args.points),
-                        ("--train-batches", args.train_batches)):
+                        ("--train-batches", args.train_batches), ("--jobs", args.jobs if args.jobs != 1 else None)):
         if value is not None:
             words += [flag, str(value)]
     for item in args.set or []:
@@ -555,7 +514,7 @@ def _launch_command(args: argparse.Namespace) -> int:
     progress = None if args.json else _progress_printer()
     result = launch(args.folder, name=args.name, reuse=args.reuse, nevents=args.events, seed=args.seed,
                     integrator=args.integrator, points=args.points, train_batches=args.train_batches,
-                    set_options=_parse_set(args.set), report=not args.no_report,
+                    set_options=_parse_set(args.set), jobs=args.jobs, report=not args.no_report,
                     command_line=_command_line(args),
                     progress=progress)
     if progress:
@@ -596,6 +555,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--train-batches", type=int, help="training budget (overrides the madnis card)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a run-card entry for this run (repeatable)")
+    run.add_argument("--jobs", type=int, default=1, help="local worker processes for the generation")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.add_argument("--json", action="store_true", help="print results.json")
     run.set_defaults(handler=_launch_command)

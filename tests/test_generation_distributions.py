@@ -98,3 +98,16 @@ def test_unweighted_histograms_match_the_weighted_integrand(process, tmp_path):
 @pytest.mark.parametrize("process", [p for p in PROCESSES if p not in FAST])
 def test_unweighted_histograms_match_the_weighted_integrand_slow(process, tmp_path):
     _check(process, tmp_path, n_events=5000, weighted_points=100000)
+
+
+def test_chi_square_detects_a_sample_that_ignores_the_weights():
+    # Weighted: x uniform with weight 2x (density 2x). A correct unweighted sample is sqrt(u);
+    # a wrong one ignores the weights (uniform). The test must accept the first and reject the second.
+    rng = np.random.default_rng(3)
+    x_w = rng.random(30000)
+    w = 2 * x_w / x_w.size
+    right = np.sqrt(rng.random(3000))
+    wrong = rng.random(3000)
+    ones = np.ones(3000)
+    assert _chi2_pvalue(right, ones, x_w, w) > ALPHA
+    assert _chi2_pvalue(wrong, ones, x_w, w) < 1e-10

@@ -265,6 +265,56 @@ def test_gg_ggg_matches_parke_taylor_sum() -> None:
     np.testing.assert_allclose(proc.matrix_element(p), expected, rtol=TOLERANCE, atol=0.0)
 
 
+def _two_body_decays(parent: np.ndarray, m1: float, m2: float, rng: np.random.Generator):
+    """Isotropic two-body decays of ``parent`` (n, 4) into masses m1, m2."""
+    mass = np.sqrt(minkowski(parent, parent))
+    q = np.sqrt((mass ** 2 - (m1 + m2) ** 2) * (mass ** 2 - (m1 - m2) ** 2)) / (2 * mass)
+    cos = rng.uniform(-1, 1, len(parent))
+    phi = rng.uniform(0, 2 * np.pi, len(parent))
+    sin = np.sqrt(1 - cos ** 2)
+    direction = np.stack([sin * np.cos(phi), sin * np.sin(phi), cos], axis=-1)
+    rest = [np.concatenate([np.sqrt(m ** 2 + q ** 2)[:, None], sign * q[:, None] * direction], axis=-1)
+            for m, sign in ((m1, 1.0), (m2, -1.0))]
+    beta = parent[:, 1:] / parent[:, :1]
+    b2 = (beta ** 2).sum(-1)
+    gamma = 1 / np.sqrt(1 - b2)
+    out = []
+    for p in rest:
+        bp = (beta * p[:, 1:]).sum(-1)
+        e = gamma * (p[:, 0] + bp)
+        v = p[:, 1:] + ((gamma - 1) * bp / b2 + gamma * p[:, 0])[:, None] * beta
+        out.append(np.concatenate([e[:, None], v], axis=-1))
+    return out
+
+
+@pytest.mark.parametrize("production", [(21, 21, 6, -6), (2, -2, 6, -6)])
+def test_ttbar_dilepton_factorises_into_production_and_decays_on_shell(production: tuple) -> None:
+    # With on-shell tops and Ws, averaging over the decay angles removes the spin
+    # correlations: <|M|^2> = |M(prod)|^2 * prod_tops [(1/2) <sum |M(t -> b l nu)|^2>] / (mt wt)^4,
+    # sum |M(t -> b e+ ve)|^2 = 4 gw^4 (pt.pe)(pb.pnu) / (MW WW)^2 (b mass drops out of V-A).
+    # Monte Carlo over 40000 decay configurations: statistical error ~0.3%, tolerance 2%.
+    dilepton, ttbar = load("ttbar_dilepton"), load("ttbar")
+    sm = SM(dilepton)
+    mt, wt, mb = dilepton.param_card.mass(6), dilepton.library.get_parameter("WT").real, dilepton.param_card.mass(5)
+    rng = np.random.default_rng(101)
+    prod = points_for(ttbar, production, 1, rng)
+    n = 40000
+    p = np.repeat(prod, n, axis=0)
+    b, w_plus = _two_body_decays(p[:, 2], mb, sm.MW, rng)
+    e_plus, nu = _two_body_decays(w_plus, 0.0, 0.0, rng)
+    b_bar, w_minus = _two_body_decays(p[:, 3], mb, sm.MW, rng)
+    mu, nu_bar = _two_body_decays(w_minus, 0.0, 0.0, rng)
+    full = np.stack([p[:, 0], p[:, 1], b, e_plus, nu, b_bar, mu, nu_bar], axis=1)
+    pdgs = production[:2] + (5, -11, 12, -5, 13, -14)
+    me_full = dilepton.matrix_element(full, pdgs=pdgs)
+    me_prod = ttbar.matrix_element(prod, pdgs=production)[0]
+    bw_w = (sm.MW * sm.WW) ** 2
+    decay_t = 4 * sm.gw ** 4 * minkowski(p[:, 2], e_plus) * minkowski(b, nu) / bw_w
+    decay_tbar = 4 * sm.gw ** 4 * minkowski(p[:, 3], mu) * minkowski(b_bar, nu_bar) / bw_w
+    expected = me_prod * (0.5 * decay_t.mean()) * (0.5 * decay_tbar.mean()) / (mt * wt) ** 4
+    assert me_full.mean() == pytest.approx(expected, rel=0.02)
+
+
 # ------------------------------------------------------------- invariances --
 
 def _lorentz_cases():

@@ -23,8 +23,9 @@ import pytest
 from madnis_plugin import resources
 from madnis_plugin.api import UsageError
 from madnis_plugin.cli import main
-from madnis_plugin.runfolder import (EVENTS_FILE, RESULTS_FILE, launch, next_run_name, output,
-                                     reuse_conflicts)
+from madnis_plugin.api import prepare_run
+from madnis_plugin.process import load_process
+from madnis_plugin.runfolder import EVENTS_FILE, RESULTS_FILE, launch, next_run_name, output
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Small budgets shared by every launch here.
@@ -79,7 +80,8 @@ def test_launch_writes_the_madgraph_run_layout(ee_folder):
                 "overweight_fraction", "events_per_call_end_to_end", "timings", "phases"):
         assert key in results, key
     assert results["events"] == 40
-    assert {"vegas", "integration", "generation"} <= set(results["phases"])
+    assert {"vegas", "setup_and_integration", "generation"} <= set(results["phases"])
+    assert sum(p["n_calls"] for p in results["phases"].values()) == results["n_integrand_calls"]
     assert results["cross_section_pb"] > 0 and results["error_pb"] > 0
 
 
@@ -147,7 +149,7 @@ def test_reuse_refuses_a_param_card_change(tmp_path):
     card = folder / "Cards" / "param_card.dat"
     card.write_text(card.read_text().replace("9.118800e+01", "9.000000e+01"))
     assert "9.000000e+01" in card.read_text(), "the test must change MZ"
-    with pytest.raises(UsageError, match="param card"):
+    with pytest.raises(UsageError, match="cannot reuse run_01: .*process fingerprint"):
         launch(folder, reuse="run_01", nevents=10, **FAST)
 
 
@@ -160,13 +162,6 @@ def test_reuse_refuses_a_seed_that_would_repeat_events(ee_folder):
 def test_reuse_of_a_run_without_sampler_is_refused(ee_folder):
     with pytest.raises(UsageError, match="no stored sampler"):
         launch(ee_folder, reuse="run_99", nevents=10, **FAST)
-
-
-def test_reuse_conflicts_names_each_changed_key():
-    stored = {"process": "a", "run_card": {"ptl": 10.0, "ebeam1": 500.0}, "param_card_sha256": "x"}
-    current = {"process": "a", "run_card": {"ptl": 20.0, "ebeam1": 500.0}, "param_card_sha256": "y"}
-    assert reuse_conflicts(stored, current) == ["param card values changed", "run card ptl: 10.0 -> 20.0"]
-    assert reuse_conflicts(stored, stored) == []
 
 
 def test_launch_refused_before_training_leaves_no_run_folder(tmp_path):
@@ -222,14 +217,17 @@ def test_madgraph_standalone_folder_gets_default_cards_and_one_flat_channel(tmp_
     notices: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = launch(folder, nevents=30, **{**FAST, "say": notices.append})
+        launch(folder, nevents=30, **{**FAST, "say": notices.append})
     assert (folder / "Cards" / "run_card.dat").is_file()
     assert any("run card" in n for n in notices)
     assert any("flat channel" in str(w.message) for w in caught)
-    assert all(c["name"].endswith("flat") for c in results["channels"])
     # Several P* folders integrated together: the LHE process ids are MadGraph's
     # ids of the subprocesses, and the written flavours are the declared ones.
-    declared = {tuple(s["pdg"]): s["mg_process_id"] for s in results["subprocesses"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        process = load_process(folder)
+    declared = {s.pdg: s.mg_process_id for s in process.metadata.subprocesses}
+    assert len(set(declared.values())) == 2, "the fixture's P1 and P2 have ids 1 and 2"
     events = _events(folder / "Events" / "run_01" / EVENTS_FILE)
     assert len(events) == 30
     for event in events:
@@ -244,14 +242,17 @@ def test_madgraph_madevent_folder_launches_with_its_channels(tmp_path):
     shutil.copytree(FIXTURES / "mg5_madevent_ee_mumu", folder)
     results = launch(folder, nevents=20, **FAST)
     assert results["madgraph_folder"] and results["events"] == 20
-    assert len(results["channels"]) == 2, "e+ e- > mu+ mu-: photon and Z diagrams, one channel each"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        setup = prepare_run(folder, run_card=folder / "Cards" / "run_card.dat")
+    assert setup.integrand.n_channels == 2, "e+ e- > mu+ mu-: photon and Z diagrams, one channel each"
 
 
 def test_multi_subprocess_process_samples_every_group(tmp_path):
     """drell_yan has two groups (q q~ and the beam-swapped q~ q): both must be sampled and written."""
     folder = output("drell_yan", tmp_path / "dy")
-    results = launch(folder, nevents=60, **FAST)
-    declared = {tuple(s["pdg"]): s["mg_process_id"] for s in results["subprocesses"]}
+    launch(folder, nevents=60, **FAST)
+    declared = {s.pdg: s.mg_process_id for s in load_process("drell_yan").metadata.subprocesses}
     with gzip.open(folder / "Events" / "run_01" / EVENTS_FILE, "rt") as handle:
         assert handle.read().count("<event>") == 60
     events = _events(folder / "Events" / "run_01" / EVENTS_FILE)

@@ -51,7 +51,7 @@ class ShardInfo:
     Attributes:
         path: the file.
         header: the ``<header>...</header>`` text.
-        init: the parsed ``<init>`` block.
+        init: the first line of the ``<init>`` block (beams, PDFs, weighting strategy).
         n_events, cross_section, error: from ``<MGGenerationInfo>``.
         event_norm: ``average``, ``sum`` or ``unity``.
         seed: the run's seed (None if not written).
@@ -59,7 +59,7 @@ class ShardInfo:
 
     path: Path
     header: str
-    init: pylhe.LHEInit
+    init: pylhe.LHEInitInfo
     n_events: int
     cross_section: float
     error: float
@@ -91,8 +91,8 @@ def read_shard_info(path: str | Path) -> ShardInfo:
             raise ValueError(f"{path}: no <init> block")
     text = "".join(head)
     header = text[text.index("<header>"): text.index("</header>") + len("</header>")] + "\n"
-    init_text = text[text.index("<init>"): text.index("</init>") + len("</init>")]
-    init = pylhe.LHEInit.fromstring(init_text)
+    init_lines = text[text.index("<init>") + len("<init>"): text.index("</init>")].strip().splitlines()
+    init = pylhe.LHEInitInfo.fromstring(init_lines[0])
     match = _INFO_BLOCK.search(header)
     if not match:
         raise ValueError(f"{path}: no <MGGenerationInfo> block (not written by madnis-plugin generate)")
@@ -165,7 +165,7 @@ def merge_lhe(inputs: Sequence[str | Path], output: str | Path, seed: int | None
     norms = {s.event_norm for s in shards}
     if len(norms) != 1:
         raise UsageError(f"shards have different event_norm: {sorted(norms)}")
-    beams = {(s.init.initInfo.beamA, s.init.initInfo.beamB, s.init.initInfo.energyA, s.init.initInfo.energyB)
+    beams = {(s.init.beamA, s.init.beamB, s.init.energyA, s.init.energyB)
              for s in shards}
     if len(beams) != 1:
         raise UsageError("shards have different beams")
@@ -209,7 +209,7 @@ def merge_lhe(inputs: Sequence[str | Path], output: str | Path, seed: int | None
         weight_sum = sum(process_weight.values()) or 1.0
         processes = [(pid, sigma * w / weight_sum, error * w / weight_sum, max_weight)
                      for pid, w in sorted(process_weight.items())]
-        info = first.init.initInfo
+        info = first.init
         init = LHEInitData(beams=(info.beamA, info.beamB), energies=(info.energyA, info.energyB),
                            pdf_set=(info.PDFsetA, info.PDFsetB), processes=processes,
                            pdf_group=(info.PDFgroupA, info.PDFgroupB))

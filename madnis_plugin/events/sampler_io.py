@@ -3,7 +3,7 @@
 A sampler file is only valid for the integrand it was trained on. The
 fingerprint stored with it names the process (``Process.fingerprint``: matrix
 element library, metadata and parameters), every physics-changing run-card
-value (``RunCard.physics_values()``) and the integrand's shape; loading it for a
+value (``RunCard.physics_values()`` less the output-only ``event_norm``) and the integrand's shape; loading it for a
 run whose fingerprint differs is refused, naming what differs.
 
 Example:
@@ -20,7 +20,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SamplerFileError", "run_fingerprint", "save_sampler", "load_sampler", "sampler_kind"]
+__all__ = ["OUTPUT_ONLY_KEYS", "SamplerFileError", "run_fingerprint", "save_sampler", "load_sampler", "sampler_kind"]
+
+
+#: Run-card keys that change only how events are written, never the integrand a sampler learned.
+OUTPUT_ONLY_KEYS = frozenset({"event_norm"})
 
 
 class SamplerFileError(ValueError):
@@ -41,7 +45,7 @@ def run_fingerprint(setup) -> dict[str, Any]:
     return _json_normalised({
         "process": setup.process.fingerprint,
         "process_name": setup.process.name,
-        "physics": setup.run_card.physics_values(),
+        "physics": {k: v for k, v in setup.run_card.physics_values().items() if k not in OUTPUT_ONLY_KEYS},
         "dim": setup.integrand.dim,
         "channels": list(setup.integrand.channel_names),
     })

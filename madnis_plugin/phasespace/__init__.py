@@ -5,7 +5,14 @@
   momentum fractions); :class:`PhaseSpacePoint` its output.
 * :class:`Rambo` -- the flat channel; :func:`massless_volume` the n-body volume.
 * :func:`fold_equivalent_channels` -- diagrams equal up to permutations of
-  identical final-state particles.
+  identical final-state particles; :func:`identical_particle_permutations`
+  symmetrises the events of a folded channel.
+* :func:`parse_diagram` / :class:`Topology` -- a propagator list as a tree.
+
+Modules, one concept each: ``kinematics`` (boosts, rotations, two-body
+momenta), ``invariants`` (1-D maps of invariants), ``topology`` (diagram ->
+tree), ``tree`` (the partonic map of a tree), ``luminosity`` (x1, x2),
+``channel`` (the whole channel), ``rambo`` (flat channel), ``folding``.
 
 Example:
     >>> import numpy as np
