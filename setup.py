@@ -78,10 +78,14 @@ setup(
         "pylhe>=0.9",
         "cffi>=1.16",
         "scipy>=1.10",
+        "matplotlib>=3.5",  # the run report's figures
     ],
     extras_require={
-        # ufoamp + ufo-sm: the independent tree-level amplitudes the matrix elements are checked against.
-        "test": ["pytest>=7", "ufoamp==1.0.0", "ufo-sm==1.0.0", "pythia8mc==8.317.2", "dask[distributed]"],
+        # ufoamp + ufo-sm: independent tree-level amplitudes the matrix elements are checked against;
+        # pythia8mc: showers the LHE files; dask: the distributed executor's tests;
+        # selenium: drives headless chromium to render the run report.
+        "test": ["pytest>=7", "ufoamp==1.0.0", "ufo-sm==1.0.0", "pythia8mc==8.317.2", "dask[distributed]",
+                 "selenium>=4"],
     },
     entry_points={"console_scripts": ["madnis-plugin=madnis_plugin.cli:main"]},
     cmdclass={"build_py": BuildPyWithData, "build_ext": BuildExtWithBridgeLibrary},

@@ -5,8 +5,9 @@ its peak resident memory (``ru_maxrss`` of the child) is its own. Prints one
 JSON object:
 
 * ``processes``: per built-in process, end to end (training and the fresh
-  integration included: ``events / wall_s``) and steady state (generation
-  phase only: ``events / generation_wall_s``), with the peak memory;
+  integration included: ``events / wall_s``), the generation phase
+  (``events / generation_wall_s``) and steady state (from the first written
+  batch on, so worker start-up is excluded), with the peak memory;
 * ``scaling``: one process with a saved sampler, generated sequentially and
   with ``--jobs K`` local workers (worker start-up included in the wall time,
   and the speed-up against the sequential run);
@@ -57,7 +58,10 @@ def measure(spec: dict) -> dict:
         "wall_s": res["wall_s"],
         "generation_wall_s": res["generation_wall_s"],
         "events_per_s_end_to_end": n / res["wall_s"],
-        "events_per_s_steady": n / res["generation_wall_s"],
+        "events_per_s_generation": n / res["generation_wall_s"],
+        # After the first batch is written: worker start-up and warm-up excluded (None: one batch only).
+        "events_per_s_steady": (res["steady_events"] / res["steady_wall_s"]
+                                if res.get("steady_wall_s") and res.get("steady_events") else None),
         "events_per_integrand_call": n / res["n_integrand_calls"],
         "generation_efficiency": res["generation_efficiency"],
         "unweighting_efficiency": res["unweighting_efficiency"],
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scaling-process", default="ee_mumu")
     parser.add_argument("--scaling-events", type=int, default=20000)
+    parser.add_argument("--scaling-batch-points", type=int, default=2000,
+                        help="points per batch in the scaling runs (many batches: a steady state)")
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2], help="worker counts for the scaling run")
     parser.add_argument("--memory-events", type=int, nargs="*", default=[10_000, 100_000])
     args = parser.parse_args(argv)
@@ -99,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         sequential = None
         for jobs in args.jobs:
             res = measure({**base, "process": args.scaling_process, "n": args.scaling_events, "jobs": jobs,
-                           "sampler": str(sampler), "output": str(Path(folder) / f"jobs{jobs}.lhe.gz")})
+                           "batch_points": args.scaling_batch_points, "sampler": str(sampler),
+                           "output": str(Path(folder) / f"jobs{jobs}.lhe.gz")})
             if jobs == 1:
                 sequential = res.get("events_per_s_steady")
-            if sequential and "events_per_s_steady" in res:
+            if sequential and res.get("events_per_s_steady"):
                 res["speedup_vs_sequential"] = res["events_per_s_steady"] / sequential
             report["scaling"][f"jobs={jobs}"] = res
             print(f"jobs={jobs}: {res}", file=sys.stderr)

@@ -3,6 +3,9 @@
     madnis-plugin processes
     madnis-plugin integrate PROCESS [--run-card F] [--param-card F] [--seed N] [--json]
     madnis-plugin generate PROCESS -n N -o FILE [--run-card F] [--param-card F] [--seed N] [--json]
+                  [--sampler F] [--save-sampler F] [--resume] [--jobs K] [--shard K/N]
+                  [--executor local|dask --scheduler ADDRESS] [--batch-points P]
+    madnis-plugin merge SHARD... -o FILE [--seed N] [--json]
     madnis-plugin config --libdir | --includedir
 
 Bad input (unknown process, missing or malformed card, N <= 0, unwritable
@@ -116,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt:
-        print("madnis-plugin: interrupted", file=sys.stderr)
+        hint = " (continue with the same command and --resume)" if args.command == "generate" else ""
+        print(f"madnis-plugin: interrupted{hint}", file=sys.stderr)
         return 130
     except _user_errors() as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

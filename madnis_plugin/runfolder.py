@@ -30,6 +30,9 @@ the sampler stored by ``run_01`` without training (MadGraph's gridpack use):
 a new seed and event count are allowed, any other change of the physics
 (run card physics keys, param card values, the process) is refused.
 
+``resume="run_03"`` finishes a run that was interrupted during generation
+(same cards and seed, no training, no lost or duplicated events).
+
 Seeds follow MadGraph's ``iseed``: an explicit seed wins, then a non-zero
 ``iseed`` of the run card; with ``iseed = 0`` every run of the folder gets the
 next unused seed, so successive runs are independent samples.
@@ -55,12 +58,14 @@ import shutil
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import __version__, resources
 from .api import DEFAULT_INTEGRATOR, INTEGRATORS, UsageError, generate, prepare_run
 from .cards import RunCard, read_run_card
+from .events.checkpoint import Checkpoint
 from .events.sampler_io import SamplerFileError, load_sampler, sampler_kind
 
 __all__ = [
@@ -223,20 +228,20 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _phases(summary: Mapping[str, Any], trained: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Integrand calls and wall seconds per phase of one run.
+def _phases(summary: Mapping[str, Any], trained: Mapping[str, Any] | None, reused: bool) -> dict[str, dict[str, Any]]:
+    """Integrand calls and wall seconds per phase of this run alone.
 
-    ``trained``: the stored sampler's ``phases`` as saved right after training
-    (None for a reuse run, which trains nothing). The fresh estimate's calls
-    are what remains of the run's total; its wall time also holds loading the
-    process and the cards, hence the phase name.
+    ``trained``: the sampler file's ``phases``, saved right after training.
+    ``summary["n_integrand_calls"]`` counts the sampler's training calls
+    even when the sampler was loaded; a reuse run trained nothing, so they are
+    taken out. The fresh estimate's calls are what remains; its wall time also
+    holds loading the process and the cards, hence the phase name.
     """
-    phases: dict[str, dict[str, Any]] = {}
-    for name in ("vegas", "training"):
-        if trained and name in trained:
-            phases[name] = {"n_calls": int(trained[name]["n_calls"]), "wall_s": float(trained[name]["wall_s"])}
-    train_calls = sum(p["n_calls"] for p in phases.values())
-    train_wall = sum(p["wall_s"] for p in phases.values())
+    train = {name: {"n_calls": int(trained[name]["n_calls"]), "wall_s": float(trained[name]["wall_s"])}
+             for name in ("vegas", "training") if trained and name in trained}
+    train_calls = sum(p["n_calls"] for p in train.values())
+    phases: dict[str, dict[str, Any]] = {} if reused else dict(train)
+    train_wall = 0.0 if reused else sum(p["wall_s"] for p in train.values())
     gen_calls, gen_wall = int(summary["generation_calls"]), float(summary["generation_wall_s"])
     phases["setup_and_integration"] = {
         "n_calls": int(summary["n_integrand_calls"]) - gen_calls - train_calls,
@@ -277,7 +282,95 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     tmp.replace(path)
 
 
-def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = None,
+@dataclass
+class _RunPlan:
+    """Where a run writes and what it starts from (resolved before any work)."""
+
+    run_name: str
+    run_dir: Path
+    seed: int
+    effective_card: Path
+    n_events: int
+    kind: str
+    sampler_path: Path
+    stored_path: Path | None
+    reuse: str | None
+    overrides: dict[str, Any]
+
+
+def _new_run_plan(events_dir: Path, cards: Path, previous: Mapping[str, Mapping[str, Any]], name: str | None,
+                  reuse: str | None, nevents: int | None, seed: int | None, integrator: str | None,
+                  set_options: Mapping[str, Any] | None) -> _RunPlan:
+    """Name, seed and effective card of a new run; makes its folder and writes the card."""
+    run_name = name or next_run_name(events_dir)
+    if (events_dir / run_name).exists():
+        raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)")
+    stored_path = None
+    if reuse is not None:
+        stored_dir = events_dir / reuse
+        found = [stored_dir / f for f in SAMPLER_FILES.values() if (stored_dir / f).is_file()]
+        if not found:
+            raise UsageError(f"cannot reuse {reuse}: no stored sampler in {stored_dir}")
+        stored_path = found[0]
+    overrides: dict[str, Any] = dict(set_options or {})
+    base_card = read_run_card(cards / "run_card.dat")
+    if nevents is not None:
+        overrides["nevents"] = int(nevents)
+    run_seed = _choose_seed(seed, base_card.with_overrides(overrides) if overrides else base_card, previous)
+    if reuse is not None:
+        clash = [n for n, r in previous.items()
+                 if (n == reuse or r.get("reused_from") == reuse) and r.get("seed") == run_seed]
+        if clash:
+            raise UsageError(f"seed {run_seed} was already used with the sampler of {reuse} (by {clash[0]}): "
+                             "the events would repeat; pass a new --seed")
+    overrides["iseed"] = run_seed
+    run_card = base_card.with_overrides(overrides)
+    n_events = int(run_card.get("nevents", 10_000))
+    if n_events <= 0:
+        raise UsageError(f"nevents = {n_events} in the run card must be positive")
+    run_dir = events_dir / run_name
+    try:
+        run_dir.mkdir(parents=True)
+    except FileExistsError:
+        raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)") from None
+    # The run's effective card (the folder's card with this run's overrides) is what the run reads.
+    effective_card = run_dir / "run_card.dat"
+    run_card.write(effective_card)
+    kind = sampler_kind(stored_path) if stored_path is not None else (integrator or DEFAULT_INTEGRATOR)
+    return _RunPlan(run_name, run_dir, run_seed, effective_card, n_events, kind,
+                    stored_path if stored_path is not None else run_dir / SAMPLER_FILES[kind],
+                    stored_path, reuse, _jsonable(run_card.overrides))
+
+
+def _resume_plan(events_dir: Path, resume: str, previous: Mapping[str, Mapping[str, Any]],
+                 other_options: tuple) -> _RunPlan:
+    """The plan of an interrupted run, read back from its folder."""
+    if any(option is not None for option in other_options):
+        raise UsageError("--resume continues a run with its own inputs: it takes no --name, --reuse, "
+                         "--events, --seed or --set")
+    run_dir = events_dir / resume
+    stored = previous.get(resume)
+    if stored is None:
+        raise UsageError(f"cannot resume {resume}: no such run in {events_dir}")
+    if stored.get("status") == "done":
+        raise UsageError(f"cannot resume {resume}: it finished")
+    if not stored.get("resumable"):
+        raise UsageError(f"cannot resume {resume}: it stopped before writing events "
+                         + ("(its sampler can be reused with --reuse)" if stored.get("sampler") else ""))
+    effective_card = run_dir / "run_card.dat"
+    card = read_run_card(effective_card)
+    reuse = stored.get("reused_from")
+    stored_path = None
+    if reuse:
+        found = [events_dir / reuse / f for f in SAMPLER_FILES.values() if (events_dir / reuse / f).is_file()]
+        stored_path = found[0] if found else None
+    kind = str(stored["integrator"])
+    return _RunPlan(resume, run_dir, int(stored["seed"]), effective_card, int(card.get("nevents", 10_000)), kind,
+                    stored_path if stored_path is not None else run_dir / SAMPLER_FILES[kind], stored_path, reuse,
+                    dict(stored.get("overrides") or {}))
+
+
+def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = None, resume: str | None = None,
            nevents: int | None = None, seed: int | None = None, integrator: str | None = None,
            points: int | None = None, train_batches: int | None = None,
            set_options: Mapping[str, Any] | None = None, jobs: int = 1, report: bool = True,
@@ -290,6 +383,7 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
         folder: a folder made by :func:`output`, or MadGraph5_aMC@NLO output.
         name: the run's name (default: the next ``run_NN``); an existing run is never overwritten.
         reuse: a previous run whose stored sampler generates the events (no training).
+        resume: an interrupted run to finish (same inputs; no other option may change).
         nevents: events to write (default: the run card's ``nevents``).
         seed: the run's seed (default: ``iseed``, or the next unused seed when ``iseed = 0``).
         integrator: ``vegas`` or ``madnis`` (ignored with ``reuse``: the stored sampler's).
@@ -326,87 +420,49 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
     events_dir = folder / "Events"
     events_dir.mkdir(exist_ok=True)
     previous = _previous_runs(events_dir)
-
-    run_name = name or next_run_name(events_dir)
-    for label, value in (("run name", run_name), ("--reuse", reuse)):
+    madnis_card = cards / "madnis_card.dat"
+    for label, value in (("run name", name), ("--reuse", reuse), ("--resume", resume)):
         # Run names are folder names under Events/: nothing that leaves it.
         if value is not None and (not _SAFE_NAME.match(value) or value in (".", "..")):
             raise UsageError(f"{label} {value!r}: use letters, digits, '_', '-' and '.'")
-    if (events_dir / run_name).exists():
-        raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)")
 
-    stored_path = None
-    stored_results: dict[str, Any] = {}
-    if reuse is not None:
-        stored_dir = events_dir / reuse
-        found = [stored_dir / f for f in SAMPLER_FILES.values() if (stored_dir / f).is_file()]
-        if not found:
-            raise UsageError(f"cannot reuse {reuse}: no stored sampler in {stored_dir}")
-        stored_path = found[0]
-        stored_results = previous.get(reuse, {})
-
-    overrides: dict[str, Any] = dict(set_options or {})
-    base_card = read_run_card(cards / "run_card.dat")
-    if nevents is not None:
-        overrides["nevents"] = int(nevents)
-    run_seed = _choose_seed(seed, base_card.with_overrides(overrides) if overrides else base_card, previous)
-    if reuse is not None:
-        earlier = {n: r.get("seed") for n, r in previous.items()
-                   if n == reuse or r.get("reused_from") == reuse}
-        clash = [n for n, s in earlier.items() if s == run_seed]
-        if clash:
-            raise UsageError(f"seed {run_seed} was already used with the sampler of {reuse} (by {clash[0]}): "
-                             "the events would repeat; pass a new --seed")
-    overrides["iseed"] = run_seed
-    madnis_card = cards / "madnis_card.dat"
-
-    run_card = base_card.with_overrides(overrides)
-    n_events = int(run_card.get("nevents", 10_000))
-    if n_events <= 0:
-        raise UsageError(f"nevents = {n_events} in the run card must be positive")
-
-    run_dir = events_dir / run_name
-    try:
-        run_dir.mkdir(parents=True)
-    except FileExistsError:
-        raise UsageError(f"run {run_name} already exists in {events_dir} (choose another --name)") from None
-    # The run's effective card (the folder's card with this run's overrides) is what the run reads.
-    effective_card = run_dir / "run_card.dat"
-    run_card.write(effective_card)
-    if stored_path is not None:
-        kind = sampler_kind(stored_path)
-        sampler_path = stored_path
-        say(f"{run_name}: reusing the {kind} sampler of {reuse} (no training), seed {run_seed}")
+    if resume is not None:
+        plan = _resume_plan(events_dir, resume, previous, (name, reuse, nevents, seed, set_options))
     else:
-        kind = integrator or DEFAULT_INTEGRATOR
-        sampler_path = run_dir / SAMPLER_FILES[kind]
+        plan = _new_run_plan(events_dir, cards, previous, name, reuse, nevents, seed, integrator, set_options)
+    run_name, run_dir, run_seed, reuse = plan.run_name, plan.run_dir, plan.seed, plan.reuse
+    stored_path, sampler_path, kind = plan.stored_path, plan.sampler_path, plan.kind
+    stored_results = previous.get(reuse, {}) if reuse else {}
+    if stored_path is not None and resume is None:
+        say(f"{run_name}: reusing the {kind} sampler of {reuse} (no training), seed {run_seed}")
+    output_file = run_dir / EVENTS_FILE
     try:
-        summary = generate(spec, n_events, run_dir / EVENTS_FILE, run_card=effective_card,
+        summary = generate(spec, plan.n_events, output_file, run_card=plan.effective_card,
                            param_card=cards / "param_card.dat", seed=run_seed, integrator=kind, points=points,
                            train_batches=train_batches, madnis_card=madnis_card, progress=progress,
-                           sampler=stored_path, save_sampler=None if stored_path else sampler_path, jobs=jobs)
+                           sampler=stored_path, save_sampler=None if stored_path else sampler_path,
+                           resume=resume is not None, jobs=jobs)
     except SamplerFileError as exc:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if resume is None:
+            shutil.rmtree(run_dir, ignore_errors=True)
         raise UsageError(f"cannot reuse {reuse}: {exc} (launch without --reuse to train for this physics)") from None
     except BaseException as exc:
-        if not sampler_path.is_file() or stored_path is not None:
+        resumable = Checkpoint(output_file, {}).state_path.is_file()
+        trained_here = stored_path is None and sampler_path.is_file()
+        if resume is None and not (resumable or trained_here):
             shutil.rmtree(run_dir, ignore_errors=True)
-        else:
-            # Keep the trained sampler: `--reuse` can generate from it later.
+        elif resume is None or resumable:
+            # Keep the trained sampler (for --reuse) and the generation checkpoint (for --resume).
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _write_json(run_dir / RESULTS_FILE, {"run_name": run_name, "status": status, "error": message,
-                                                 "seed": run_seed, "integrator": kind,
-                                                 "sampler": sampler_path.name})
-            for leftover in run_dir.glob("*.lhe*"):
-                leftover.unlink()
+            _write_json(run_dir / RESULTS_FILE, {
+                "run_name": run_name, "status": status, "error": message, "seed": run_seed, "integrator": kind,
+                "reused_from": reuse, "resumable": resumable, "overrides": _jsonable(plan.overrides),
+                "sampler": sampler_path.name if trained_here else None})
         raise
 
-    trained_phases = None
-    if stored_path is None:
-        trained_phases = _stored_phases(sampler_path)
-    phases = _phases(summary, trained_phases)
-    total_calls = int(summary["n_integrand_calls"])
+    phases = _phases(summary, _stored_phases(sampler_path), reused=stored_path is not None)
+    total_calls = sum(p["n_calls"] for p in phases.values())
     run_info: dict[str, Any] = {
         "run_name": run_name,
         "status": "done",
@@ -417,7 +473,7 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
         "seed": run_seed,
         "reused_from": reuse,
         "command_line": command_line,
-        "overrides": _jsonable(run_card.overrides),
+        "overrides": plan.overrides,
         "cross_section_pb": summary["cross_section_pb"],
         "error_pb": summary["error_pb"],
         "events": summary["events_written"],
@@ -431,7 +487,8 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
         "timings": {**{f"{k}_wall_s": v["wall_s"] for k, v in phases.items()},
                     "total_wall_s": time.perf_counter() - start},
         "phases": phases,
-        "files": {"events": EVENTS_FILE, "banner": f"{run_name}_banner.txt", "run_card": effective_card.name,
+        "resumed": resume is not None,
+        "files": {"events": EVENTS_FILE, "banner": f"{run_name}_banner.txt", "run_card": plan.effective_card.name,
                   "sampler": sampler_path.name if stored_path is None else f"../{reuse}/{stored_path.name}"},
         "madnis_plugin_version": __version__,
     }
@@ -443,7 +500,7 @@ def launch(folder: str | Path, *, name: str | None = None, reuse: str | None = N
         from .report import write_report
 
         report_start = time.perf_counter()
-        setup = prepare_run(spec, run_card=effective_card, param_card=cards / "param_card.dat", seed=run_seed)
+        setup = prepare_run(spec, run_card=plan.effective_card, param_card=cards / "param_card.dat", seed=run_seed)
         sampler = load_sampler(sampler_path, setup)
         run_info["subprocesses"] = [{"pdg": list(s.pdg), "mg_process_id": s.mg_process_id}
                                     for s in setup.process.metadata.subprocesses]
@@ -499,7 +556,7 @@ def _command_line(args: argparse.Namespace) -> str:
 
     words = ["madnis-plugin", "launch", str(args.folder)]
     for flag, value in (("--events", args.events), ("--seed", args.seed), ("--name", args.name),
-                        ("--reuse", args.reuse), ("--integrator", args.integrator), ("--points", args.points),
+                        ("--reuse", args.reuse), ("--resume", args.resume), ("--integrator", args.integrator), ("--points", args.points),
                         ("--train-batches", args.train_batches), ("--jobs", args.jobs if args.jobs != 1 else None)):
         if value is not None:
             words += [flag, str(value)]
@@ -512,7 +569,8 @@ def _launch_command(args: argparse.Namespace) -> int:
     from .cli import _progress_printer
 
     progress = None if args.json else _progress_printer()
-    result = launch(args.folder, name=args.name, reuse=args.reuse, nevents=args.events, seed=args.seed,
+    result = launch(args.folder, name=args.name, reuse=args.reuse, resume=args.resume, nevents=args.events,
+                    seed=args.seed,
                     integrator=args.integrator, points=args.points, train_batches=args.train_batches,
                     set_options=_parse_set(args.set), jobs=args.jobs, report=not args.no_report,
                     command_line=_command_line(args),
@@ -550,6 +608,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, help="random seed (default: iseed, or the next unused one if iseed = 0)")
     run.add_argument("--name", help="run name (default: the next run_NN)")
     run.add_argument("--reuse", metavar="RUN", help="generate with the sampler stored by RUN, without training")
+    run.add_argument("--resume", metavar="RUN", help="finish the interrupted run RUN (same inputs)")
     run.add_argument("--integrator", choices=INTEGRATORS, help=f"sampler (default: {DEFAULT_INTEGRATOR})")
     run.add_argument("--points", type=int, help="integrand points of the final estimate")
     run.add_argument("--train-batches", type=int, help="training budget (overrides the madnis card)")

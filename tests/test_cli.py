@@ -88,20 +88,24 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path):
     assert not bad_suffix.exists()
 
 
-def test_failed_run_leaves_no_partial_file(tmp_path, monkeypatch):
-    # Interrupt generation after the first batch: neither the output nor its body file may remain.
+def test_interrupted_run_leaves_no_file_posing_as_complete(tmp_path, monkeypatch):
+    # Interrupt generation after the first batch is written: the output file must not
+    # exist, and whatever stays behind (the checkpoint for --resume) must not look like
+    # an event file.
     from madnis_plugin.events import lhe
 
     out = tmp_path / "ev.lhe.gz"
     calls = {"n": 0}
-    original = lhe.LHEWriter.write
+    original = lhe.LHEWriter.write_text
 
-    def failing_write(self, events):
+    def interrupted_write(self, events):
         calls["n"] += 1
         original(self, events)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(lhe.LHEWriter, "write", failing_write)
+    monkeypatch.setattr(lhe.LHEWriter, "write_text", interrupted_write)
     code = main(["generate", "ee_mumu", "-n", "100000", "-o", str(out), "--points", "20000"])
     assert code == 130 and calls["n"] == 1
-    assert list(tmp_path.iterdir()) == []
+    assert not out.exists()
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [name for name in leftovers if name.endswith((".lhe", ".lhe.gz"))], leftovers

@@ -126,6 +126,8 @@ def test_reuse_generates_without_training(ee_folder):
     reused = launch(ee_folder, reuse="run_01", nevents=30, name="reuse_a", **FAST)
     assert reused["reused_from"] == "run_01"
     assert "vegas" not in reused["phases"] and "training" not in reused["phases"]
+    # Only this run's calls count: the fresh estimate (FAST's 3000 points) and the generation.
+    assert reused["n_integrand_calls"] == 3000 + reused["phases"]["generation"]["n_calls"]
     assert reused["events"] == 30
     assert reused["seed"] != first["seed"]
     assert not (ee_folder / "Events" / "reuse_a" / "sampler.npz").exists()
@@ -264,3 +266,35 @@ def test_multi_subprocess_process_samples_every_group(tmp_path):
         first_beam_is_quark.add(pdgs[0] > 0)
     # With 60 events and the two orderings equally likely at pp, missing one has probability ~1e-18.
     assert first_beam_is_quark == {True, False}
+
+
+def test_interrupted_run_resumes_to_the_requested_events(tmp_path, monkeypatch):
+    """Ctrl-C during generation keeps the run's checkpoint; --resume finishes it with no lost events."""
+    from madnis_plugin.events import lhe
+
+    folder = output("ee_mumu", tmp_path / "ee")
+    original = lhe.LHEWriter.write_text
+    calls = {"n": 0}
+
+    def interrupted_write(self, events):
+        # Stop as Ctrl-C would, right after the first batch reached the file.
+        calls["n"] += 1
+        original(self, events)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lhe.LHEWriter, "write_text", interrupted_write)
+    with pytest.raises(KeyboardInterrupt):
+        launch(folder, nevents=2000, **FAST)
+    assert calls["n"] == 1
+    state = json.loads((folder / "Events" / "run_01" / RESULTS_FILE).read_text())
+    assert state["status"] == "interrupted" and state["resumable"]
+    assert not (folder / "Events" / "run_01" / EVENTS_FILE).exists(), "no file poses as complete"
+    monkeypatch.setattr(lhe.LHEWriter, "write_text", original)
+    with pytest.raises(UsageError, match="no --name"):
+        launch(folder, resume="run_01", nevents=10, **FAST)
+    finished = launch(folder, resume="run_01", **FAST)
+    assert finished["status"] == "done" and finished["resumed"] and finished["seed"] == state["seed"]
+    with gzip.open(folder / "Events" / "run_01" / EVENTS_FILE, "rt") as handle:
+        assert handle.read().count("<event>") == 2000
+    with pytest.raises(UsageError, match="finished"):
+        launch(folder, resume="run_01", **FAST)

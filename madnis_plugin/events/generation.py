@@ -359,12 +359,17 @@ def generate_events(setup, sampler, result, n_events: int, output: Path, batch_p
         checkpoint.commit(plan, tally, writer.offset)
     runner = BatchRunner(setup, sampler, plan) if jobs <= 1 else None
     start = time.perf_counter()
+    # Steady state: from the first written batch on (worker start-up and warm-up excluded).
+    steady_start, steady_first = None, 0
     try:
         if tally.written < plan.n_events:
-            for out in _batches(runner, tally.next_batch, jobs, worker_spec):
+            batches = _batches(runner, tally.next_batch, jobs, worker_spec)
+            for out in batches:
                 take = min(len(out.events), plan.n_events - tally.written)
                 writer.write_text(out.events[:take])
                 tally.add(out, take)
+                if steady_start is None:
+                    steady_start, steady_first = time.perf_counter(), tally.written
                 if checkpoint is not None:
                     writer.flush()
                     checkpoint.commit(plan, tally, writer.offset)
@@ -373,6 +378,7 @@ def generate_events(setup, sampler, result, n_events: int, output: Path, batch_p
                              f"efficiency {tally.accepted / max(tally.calls, 1):.4f}")
                 if tally.written >= plan.n_events:
                     break
+            batches.close()  # stops the workers and cancels batches drawn ahead
         efficiency = tally.accepted / max(tally.calls, 1)
         extra = {
             "Generator": f"madnis-plugin {__version__}",
@@ -402,6 +408,8 @@ def generate_events(setup, sampler, result, n_events: int, output: Path, batch_p
         "overweight_fraction": tally.overweight_share,
         "generation_calls": tally.calls,
         "generation_wall_s": time.perf_counter() - start,
+        "steady_events": tally.written - steady_first,
+        "steady_wall_s": (time.perf_counter() - steady_start) if steady_start is not None else 0.0,
         "event_norm": plan.event_norm,
         "shard": f"{plan.shard[0]}/{plan.shard[1]}",
     }

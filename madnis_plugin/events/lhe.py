@@ -166,6 +166,8 @@ class LHEEventBuilder:
                 c, a = flow[leg]
                 particles.append(self._particle(pdg[leg], 1, mother or 1, mother or 2, c, a, momenta[leg],
                                                 self.process.masses[leg], helicity, leg))
+            # SCALUP as MadEvent's unwgt.f writes it: sqrt(max(q2fact(1), q2fact(2))),
+            # the larger factorisation scale (the scale the PDFs were evaluated at).
             info = pylhe.LHEEventInfo(
                 nparticles=len(pdg) + n_res, pid=self.process_ids[flavor], weight=float(weights[i]),
                 scale=float(max(payload["mu_f1"][i], payload["mu_f2"][i])), aqed=self.alpha_qed,
