@@ -196,7 +196,7 @@ class CollisionIntegrand:
                                            (n, self.process.n_external)).copy(),
         }
         features = np.zeros((n, self.n_features))
-        features[:, : 4 * self.n_final] = (momenta[:, self.process.n_incoming:, :] / self.e_cm).reshape(n, -1)
+        features[:, : 4 * self.n_final] = (momenta[:, self.process.n_incoming:, :] / self.e_cm).reshape(n, 4 * self.n_final)
         features[:, -2] = x1
         features[:, -1] = x2
         idx = np.flatnonzero(live)

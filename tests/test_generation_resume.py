@@ -66,10 +66,24 @@ def test_killed_run_resumes_to_the_uninterrupted_file(tmp_path, reference, sig):
     assert not state.exists() and not (tmp_path / "events.lhe.gz.events.part").exists()
 
 
-def test_resume_refuses_a_run_started_with_other_inputs(tmp_path):
-    output = tmp_path / "events.lhe"
-    from madnis_plugin.events.checkpoint import Checkpoint
-
-    Checkpoint(output, {"seed": 1}).commit.__self__  # the class is importable without a run
+def test_resume_without_a_checkpoint_is_refused(tmp_path):
     with pytest.raises(ResumeError, match="nothing to resume"):
-        _generate(output, resume=True)
+        _generate(tmp_path / "events.lhe", resume=True)
+
+
+def test_resume_refuses_a_run_started_with_other_inputs(tmp_path):
+    from madnis_plugin.events.checkpoint import Checkpoint
+    from madnis_plugin.events.generation import GenerationPlan, GenerationTally
+
+    output = tmp_path / "events.lhe"
+    plan = GenerationPlan(seed=1, shard=(1, 1), n_events=10, batch_points=100, channel_probabilities=[1.0],
+                          threshold=1.0, event_norm="average", nominal_weight=1.0, cross_section=1.0,
+                          error=0.1, unweighting_efficiency=0.5)
+    started = Checkpoint(output, {"seed": 1, "n": 10})
+    started.body_path.write_bytes(b"")
+    started.sampler_path.write_bytes(b"")
+    started.commit(plan, GenerationTally(), 0)
+    with pytest.raises(ResumeError, match="seed"):
+        Checkpoint.resume(output, {"seed": 2, "n": 10})
+    resumed = Checkpoint.resume(output, {"seed": 1, "n": 10})
+    assert resumed.plan == plan and resumed.offset == 0

@@ -200,19 +200,11 @@ class BatchRunner:
         sequence = np.random.SeedSequence([plan.seed, plan.shard[0], plan.shard[1], index, _GENERATION_TAG])
         rng = _reseed(self.sampler, self.setup.integrand, sequence)
         counts = rng.multinomial(plan.batch_points, self.probabilities)
-        # Samplers cannot draw an empty channel; an extra point drawn there and
-        # discarded leaves the other points' (independent) distribution unchanged.
-        padded = counts == 0
-        batch = self.sampler.sample(points=int(counts.sum() + padded.sum()),
-                                    allocation=np.where(padded, 1, counts))
-        keep = ~padded[batch.channel]
-        weight = batch.weight[keep]
-        channel = batch.channel[keep]
-        sample_weight = weight / self.probabilities[channel]
+        batch = self.sampler.sample(points=int(counts.sum()), allocation=counts)
+        sample_weight = batch.weight / self.probabilities[batch.channel]
         outcome = unweight(sample_weight, plan.threshold, rng)
-        order = rng.permutation(np.flatnonzero(outcome.accepted))
-        rows = np.flatnonzero(keep)[order]
-        factor = outcome.factor[order]
+        rows = rng.permutation(np.flatnonzero(outcome.accepted))
+        factor = outcome.factor[rows]
         payload = {key: value[rows] for key, value in batch.payload.items()}
         events = self.builder.events(payload, plan.nominal_weight * factor)
         text = [event.tolhe(lheformat=LHE_FORMAT) for event in events]

@@ -148,7 +148,8 @@ class VegasSampler:
     def _draw(self, channel: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, IntegrandBatch]:
         """``n`` points of one channel: uniform ``y``, ``r``, density ``q`` and the integrand batch."""
         ys, rs, qs, batches = [], [], [], []
-        for start in range(0, n, self.batch_size):
+        # max(n, 1): a channel allotted no points still yields (empty) arrays.
+        for start in range(0, max(n, 1), self.batch_size):
             y = self.rng.random((min(self.batch_size, n - start), self.integrand.dim))
             r, q = self.grids.map(channel, y)
             ys.append(y)
