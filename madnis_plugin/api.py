@@ -130,7 +130,8 @@ def _check_positive(name: str, value: int | None) -> None:
 def integrate(process: str | Path, run_card: str | Path | None = None, param_card: str | Path | None = None,
               seed: int | None = None, integrator: str = DEFAULT_INTEGRATOR, points: int | None = None,
               train_batches: int | None = None, madnis_card: str | Path | None = None,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              progress: Callable[[str], None] | None = None, sampler: str | Path | None = None,
+              save_sampler: str | Path | None = None) -> dict[str, Any]:
     """Integrate the cross section of ``process``.
 
     Args:
@@ -142,6 +143,9 @@ def integrate(process: str | Path, run_card: str | Path | None = None, param_car
         train_batches: training budget (VEGAS iterations or flow batches).
         madnis_card: neural-sampler settings.
         progress: called with short progress lines.
+        sampler: a saved sampler to use instead of training (refused if it was
+            trained for other physics); its random streams restart from ``seed``.
+        save_sampler: save the trained sampler here.
 
     Returns:
         ``process, cross_section_pb, error_pb, integrator, n_integrand_calls,
@@ -150,9 +154,23 @@ def integrate(process: str | Path, run_card: str | Path | None = None, param_car
     """
     _check_positive("points", points)
     _check_positive("train_batches", train_batches)
+    if sampler is not None and not Path(sampler).is_file():
+        raise UsageError(f"sampler file not found: {sampler}")
     start = time.perf_counter()
     setup = prepare_run(process, run_card, param_card, seed)
-    sampler = _make_sampler(setup, integrator, madnis_card, train_batches, progress)
+    if sampler is not None:
+        from .events.generation import reseed_streams
+        from .events.sampler_io import load_sampler
+
+        sampler = load_sampler(sampler, setup)
+        integrator = sampler.name
+        reseed_streams(sampler, setup.integrand, np.random.SeedSequence([setup.seed, 0x1A7E]))
+    else:
+        sampler = _make_sampler(setup, integrator, madnis_card, train_batches, progress)
+    if save_sampler is not None:
+        from .events.sampler_io import save_sampler as save_sampler_file
+
+        save_sampler_file(sampler, save_sampler, setup)
     result = sampler.integrate(points=int(points or 100_000))
     out = result.to_dict()
     return {

@@ -38,6 +38,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, help="integrand points of the final estimate")
     parser.add_argument("--train-batches", type=int, help="training budget (overrides the card)")
     parser.add_argument("--madnis-card", metavar="FILE", help="neural sampler settings (madnis_card.dat)")
+    parser.add_argument("--sampler", metavar="FILE", help="use this saved sampler instead of training")
+    parser.add_argument("--save-sampler", metavar="FILE", help="save the trained sampler to FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -53,8 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(generate)
     generate.add_argument("-n", "--events", type=int, required=True, help="number of events")
     generate.add_argument("-o", "--output", required=True, help="output file (.lhe or .lhe.gz)")
-    generate.add_argument("--sampler", metavar="FILE", help="use this saved sampler instead of training")
-    generate.add_argument("--save-sampler", metavar="FILE", help="save the trained sampler to FILE")
     generate.add_argument("--resume", action="store_true", help="continue an interrupted run writing the output")
     generate.add_argument("--jobs", type=int, default=1, help="local worker processes (dask: number of shards)")
     generate.add_argument("--shard", metavar="K/N", help="write shard K of N (-n counts all shards)")
@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
                   integrator=args.integrator or api.DEFAULT_INTEGRATOR, points=args.points,
                   train_batches=args.train_batches, madnis_card=args.madnis_card, progress=progress)
     if args.command == "integrate":
-        result = api.integrate(args.process, **common)
+        result = api.integrate(args.process, sampler=args.sampler, save_sampler=args.save_sampler, **common)
         if progress:
             sys.stderr.write("\n")
         if args.json:

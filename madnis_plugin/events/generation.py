@@ -158,7 +158,7 @@ class BatchOutput:
     calls: int
 
 
-def _reseed(sampler, integrand, sequence: np.random.SeedSequence) -> np.random.Generator:
+def reseed_streams(sampler, integrand, sequence: np.random.SeedSequence) -> np.random.Generator:
     """Point every generator of sampler and integrand at children of ``sequence``.
 
     The samplers keep their streams in ``rng`` (numpy) and, for the neural one,
@@ -198,7 +198,7 @@ class BatchRunner:
     def __call__(self, index: int) -> BatchOutput:
         plan = self.plan
         sequence = np.random.SeedSequence([plan.seed, plan.shard[0], plan.shard[1], index, _GENERATION_TAG])
-        rng = _reseed(self.sampler, self.setup.integrand, sequence)
+        rng = reseed_streams(self.sampler, self.setup.integrand, sequence)
         counts = rng.multinomial(plan.batch_points, self.probabilities)
         batch = self.sampler.sample(points=int(counts.sum()), allocation=counts)
         sample_weight = batch.weight / self.probabilities[batch.channel]

@@ -4,7 +4,8 @@ The network sees the integrand's features (standardised with a fixed mean and
 scale taken from the first training batch); its last layer starts at zero,
 so the untrained weights equal the prior.  Dropped channels get weight 0 and
 the others are renormalised, so the weights of the active channels always sum
-to 1 and the multi-channel sum stays unbiased.  Where every active channel's
+to the prior's row sum (1, or for folded channels a function integrating like
+1; see :mod:`madnis_plugin.interface`) and the multi-channel sum stays unbiased.  Where every active channel's
 prior is 0 but the integrand is not, the weight is shared evenly among active
 channels (still unbiased: every channel's sampler covers the hypercube).
 
