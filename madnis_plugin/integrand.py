@@ -175,7 +175,11 @@ class CollisionIntegrand:
         pdgs = [s.pdg for s in group.subprocesses]
         # Cuts are flavour-blind only up to the j/b/l classes; a point passes
         # for a subprocess if its own flavours pass.
-        passes = np.stack([ok & self.cuts.passes(momenta, pdg, masses=self.process.masses) for pdg in pdgs], axis=1)
+        passes = np.zeros((n, len(pdgs)), dtype=bool)
+        physical = np.flatnonzero(ok)  # invalid points carry all-zero momenta: keep them out of the cuts
+        if physical.size:
+            passes[physical] = np.stack(
+                [self.cuts.passes(momenta[physical], pdg, masses=self.process.masses) for pdg in pdgs], axis=1)
         live = passes.any(axis=1)
 
         value = np.zeros(n)
