@@ -257,10 +257,13 @@ mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
     for (size_t start = 0; start < count; start += CHUNK) {
         size_t m = count - start < CHUNK ? count - start : CHUNK;
         const double* p = momenta + start * n * 4;
-        for (size_t i = 0; i < m; ++i)
-            for (size_t k = 0; k < n; ++k)
-                for (size_t mu = 0; mu < 4; ++mu)
-                    p_chunk[m * (n * mu + k) + i] = p[(i * n + k) * 4 + mu];
+        /* Contiguous writes, strided reads: one output row per (component, particle). */
+        for (size_t mu = 0; mu < 4; ++mu)
+            for (size_t k = 0; k < n; ++k) {
+                double* row = p_chunk + m * (n * mu + k);
+                const double* column = p + k * 4 + mu;
+                for (size_t i = 0; i < m; ++i) row[i] = column[i * n * 4];
+            }
 
         UmamiInputKey in_keys[5];
         void const* inputs[5];

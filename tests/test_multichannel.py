@@ -12,7 +12,8 @@ processes are covered without editing this file), with its default run card
   negative;
 * the channel priors of a point vanish outside its group and, where no
   channels are folded, sum to 1 over the group's channels wherever the value
-  is positive.
+  is positive; where channels are folded, they average to 1 over the
+  permutations of identical final-state particles.
 
 Budgets are small; processes whose matrix elements are expensive run their
 VEGAS comparison in the slow suite. The non-finite check uses 2,000 points per
@@ -20,6 +21,8 @@ channel in the fast suite and 10^5 per channel in the slow one.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -94,3 +97,63 @@ def test_no_channel_returns_non_finite_values_and_priors_partition_unity(name):
 @pytest.mark.parametrize("name", PROCESSES)
 def test_no_channel_returns_non_finite_values_at_1e5_points_per_channel(name):
     _check_channels(name, points_per_channel=100_000, seed=6)
+
+
+def _identical_final_state_permutations(pdg: tuple[int, ...], n_incoming: int) -> list[list[int]]:
+    """Every permutation of the legs that only exchanges identical final-state particles."""
+    legs = list(range(len(pdg)))
+    classes = [[i for i in legs[n_incoming:] if pdg[i] == code] for code in dict.fromkeys(pdg[n_incoming:])]
+    permutations = []
+    for choice in itertools.product(*(itertools.permutations(c) for c in classes)):
+        order = legs.copy()
+        for members, image in zip(classes, choice):
+            for leg, new in zip(members, image):
+                order[leg] = new
+        permutations.append(order)
+    return permutations
+
+
+def _folded_single_subprocess_groups() -> list:
+    params = []
+    for name in PROCESSES:
+        integrand = prepare_run(name, seed=0).integrand
+        for g, group in enumerate(integrand.groups):
+            folded = any(ch.multiplicity > 1 for ch in integrand.channels if ch.group == g)
+            if folded and len(group.subprocesses) == 1:
+                params.append(pytest.param(name, g, id=f"{name}-g{g}"))
+    return params or [pytest.param(None, None, marks=pytest.mark.skip(reason="no folded channels"))]
+
+
+@pytest.mark.parametrize("name,group", _folded_single_subprocess_groups())
+def test_folded_priors_average_to_one_over_identical_particle_permutations(name, group):
+    """With folding, a prior row sums to S(p) = sum_c m_c |M_c|^2 / sum_d |M_d|^2 (c over
+    the folded classes); averaged over the permutations of identical final-state
+    particles S is exactly 1 (each class's orbit holds m_c diagrams), which is what
+    keeps the multi-channel sum unbiased. Checked with the process's own DIAGRAM_AMP2
+    at the permuted momenta of live points, and S(p) itself against the integrand's
+    row sums (1e-12).
+    """
+    integrand = prepare_run(name, seed=4).integrand
+    process = integrand.process
+    subprocess = integrand.groups[group].subprocesses[0]
+    channels = [(c, ch) for c, ch in enumerate(integrand.channels) if ch.group == group]
+    slots = np.array([d.number - 1 for d in integrand.groups[group].diagrams if not d.four_point])
+    c0 = channels[0][0]
+    batch = integrand(c0, np.random.default_rng(4).random((1_000, integrand.dim)))
+    live = batch.value > 0
+    assert live.sum() > 100
+    # The prior was computed at the unpermuted momenta; the payload holds them permuted.
+    inverse = np.argsort(batch.payload["permutation"][live], axis=1)
+    momenta = np.take_along_axis(batch.payload["momenta"][live], inverse[:, :, None], axis=1)
+    alpha_s = batch.payload["alpha_s"][live]
+
+    def row_sum(p: np.ndarray) -> np.ndarray:
+        amp2 = process.evaluate(p, flavor_index=subprocess.flavor_index, alpha_s=alpha_s).amp2
+        norm = amp2[:, slots].sum(axis=1)
+        return sum(ch.multiplicity * amp2[:, ch.diagram.number - 1] for _, ch in channels) / norm
+
+    integrand_sum = batch.channel_prior[live][:, [c for c, _ in channels]].sum(axis=1)
+    np.testing.assert_allclose(row_sum(momenta), integrand_sum, rtol=1e-12)
+    permutations = _identical_final_state_permutations(tuple(subprocess.pdg), process.n_incoming)
+    average = np.mean([row_sum(momenta[:, order]) for order in permutations], axis=0)
+    np.testing.assert_allclose(average, 1.0, rtol=1e-10)
