@@ -24,11 +24,11 @@ import subprocess
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import resources
 
-__all__ = ["CompileError", "compile_shared_library", "c_compiler", "fortran_compiler", "HELAS_SOURCES"]
+__all__ = ["CompileError", "compile_shared_library", "build_into_cache", "c_compiler", "fortran_compiler", "HELAS_SOURCES"]
 
 #: C sources every built-in process links with, relative to ``csrc/``.
 HELAS_SOURCES = ("helas.c", "slha.c", "sm_parameters.c")
@@ -101,14 +101,8 @@ def compile_shared_library(
         + [h.read_bytes() for h in _headers(include_dirs)]
         + [" ".join([*cc, *fc, *flags, *libraries]).encode()]
     )
-    target_dir = resources.cache_dir() / f"{name}-{key}"
-    target = target_dir / f"lib{name}.so"
-    if target.is_file():
-        return target
 
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{name}-") as tmp:
-        tmp_path = Path(tmp)
+    def build(tmp_path: Path) -> list[Path]:
         objects = []
         for i, source in enumerate(sources):
             is_fortran = source.suffix.lower() in (".f", ".f90", ".for", ".f77")
@@ -122,11 +116,30 @@ def compile_shared_library(
             _run(command, name)
             objects.append(str(obj))
         linker = fc if fortran else cc
-        built = tmp_path / target.name
+        built = tmp_path / f"lib{name}.so"
         _run([*linker, "-shared", *flags, *objects, "-o", str(built), *[f"-l{lib}" for lib in libraries]], name)
-        staged = tmp_path / "staged"
+        return [built]
+
+    return build_into_cache(name, key, build)
+
+
+def build_into_cache(name: str, key: str, build: Callable[[Path], list[Path]]) -> Path:
+    """``<cache>/<name>-<key>/lib<name>.so``, built by ``build`` unless it is there already.
+
+    ``build(folder)`` compiles in a fresh temporary folder and returns the files
+    to keep, the library ``lib<name>.so`` among them; they are moved into place
+    with one atomic rename, so concurrent workers never see a partial build.
+    """
+    target_dir = resources.cache_dir() / f"{name}-{key}"
+    target = target_dir / f"lib{name}.so"
+    if target.is_file():
+        return target
+    target_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{name}-") as tmp:
+        staged = Path(tmp) / "staged"
         staged.mkdir()
-        shutil.move(str(built), staged / target.name)
+        for kept in build(Path(tmp)):
+            shutil.move(str(kept), staged / Path(kept).name)
         try:
             os.rename(staged, target_dir)
         except OSError:

@@ -48,7 +48,7 @@ import numpy as np
 
 from . import resources
 from .cards import ParamCard, read_param_card
-from .compiler import CompileError, c_compiler, fortran_compiler
+from .compiler import CompileError, build_into_cache, c_compiler, fortran_compiler
 
 __all__ = [
     "MadGraphError",
@@ -500,13 +500,8 @@ def build_library(output: MadGraphOutput, param_card: ParamCard) -> Path:
                       [" ".join([*fc, *cc, *FORTRAN_FLAGS, output.layout]).encode(),
                        repr(masses).encode(), str(output.root).encode()])
     name = "mg5_" + re.sub(r"\W", "_", output.root.name)
-    target_dir = resources.cache_dir() / f"{name}-{key}"
-    target = target_dir / f"lib{name}.so"
-    if target.is_file():
-        return target
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{name}-") as tmp:
-        build = Path(tmp)
+
+    def compile_output(build: Path) -> list[Path]:
         common_inc = [f"-I{d}" for d in output.include_dirs]
         objects: list[str] = []
         for i, source in enumerate([*output.model_sources, *output.extra_sources]):
@@ -528,24 +523,16 @@ def build_library(output: MadGraphOutput, param_card: ParamCard) -> Path:
             renamed = _rename_defined_functions(folder_objects, f"mg5p{k}_", name)
             objects += [str(o) for o in folder_objects]
             symbols.append([renamed.get(folder.smatrix_symbol, folder.smatrix_symbol)])
-        (build / "mg5_shim_config.h").write_text(
-            _config_header(output, masses, key, symbols, default_card))
+        config = build / "mg5_shim_config.h"
+        config.write_text(_config_header(output, masses, key, symbols, default_card))
         shim_obj = build / "mg5_umami_shim.o"
         _run([*cc, "-O2", "-fPIC", "-std=c99", f"-I{build}", f"-I{resources.csrc_dir()}", "-c", str(shim),
               "-o", str(shim_obj)], name)
-        built = build / target.name
+        built = build / f"lib{name}.so"
         _run([*fc, "-shared", "-fPIC", str(shim_obj), *objects, "-o", str(built), "-lm"], name)
-        staged = build / "staged"
-        staged.mkdir()
-        shutil.move(str(built), staged / target.name)
-        shutil.copy(build / "mg5_shim_config.h", staged / "mg5_shim_config.h")
-        try:
-            os.rename(staged, target_dir)
-        except OSError:
-            # A concurrent build of the same sources finished first; it is identical.
-            if not target.is_file():
-                raise
-    return target
+        return [built, config]
+
+    return build_into_cache(name, key, compile_output)
 
 
 def _rename_defined_functions(objects: Sequence[Path], prefix: str, what: str) -> dict[str, str]:
