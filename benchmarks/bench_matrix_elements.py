@@ -4,12 +4,15 @@ For every built-in process (or those named on the command line) this draws
 physical RAMBO points at sqrt(s) = 1000 GeV (the first subprocess), then times
 
 * ``python``: ``Process.library.evaluate`` -- the Python API through the cffi bridge
-  (numpy in, transposition and chunking in C, |M|^2 out);
+  on event-major momenta ``(n, particles, 4)`` (transposition and chunking in C);
+* ``python_columns``: the same call on the same momenta held in UMAMI's layout
+  (``np.empty((4, particles, n)).T``), handed to the library without copies;
 * ``c_loop``: a plain C program calling the same library's
   ``umami_matrix_element`` on arrays already in UMAMI's layout, in the same chunks.
 
-and prints one JSON object: events per second for both and the bridge's
-overhead ``c_loop / python - 1`` (best of several passes each).
+and prints one JSON object: events per second for each and the bridge's
+overheads ``c_loop / python - 1`` and ``c_loop / python_columns - 1`` (best of
+several passes each).
 
 Usage:
     python benchmarks/bench_matrix_elements.py [--events N] [--repeats R] [PROCESS ...]
@@ -73,9 +76,12 @@ def main() -> None:
             p.tofile(data)
             # Interleave the two so that load from other processes hits both alike;
             # the best pass of each approaches its unloaded speed.
-            python_rate = c_rate = 0.0
+            p_columns = np.ascontiguousarray(p.transpose(2, 1, 0)).T
+            python_rate = columns_rate = c_rate = 0.0
             for _ in range(args.repeats):
                 python_rate = max(python_rate, best_rate(lambda: library.evaluate(p, flavor_index=0), n, 3))
+                columns_rate = max(columns_rate,
+                                   best_rate(lambda: library.evaluate(p_columns, flavor_index=0), n, 3))
                 c_rate = max(c_rate, float(subprocess.run(
                     [str(loop), str(library.path), str(process.param_card_path), str(data), str(n),
                      str(process.n_external), "0", "3"],
@@ -83,10 +89,13 @@ def main() -> None:
             results[name] = {
                 "events": n,
                 "events_per_s_python": python_rate,
+                "events_per_s_python_columns": columns_rate,
                 "events_per_s_c_loop": c_rate,
                 "bridge_overhead": c_rate / python_rate - 1.0,
+                "bridge_overhead_columns": c_rate / columns_rate - 1.0,
             }
-            print(f"{name}: {python_rate:.3e} ev/s (python), {c_rate:.3e} ev/s (C loop)", file=sys.stderr)
+            print(f"{name}: {python_rate:.3e} ev/s (python), {columns_rate:.3e} ev/s (python, columns), "
+                  f"{c_rate:.3e} ev/s (C loop)", file=sys.stderr)
     print(json.dumps({"benchmark": "matrix_elements", "e_cm": args.e_cm, "results": results}, indent=1))
 
 

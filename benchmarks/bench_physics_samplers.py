@@ -17,6 +17,7 @@ and the ratios VEGAS / MADNIS (rel_std) and MADNIS / VEGAS (efficiency).
 
 Usage:
     python benchmarks/bench_physics_samplers.py [--processes ...] [--train-batches N] [--points N]
+        [--set KEY=VALUE ...]   (madnis card values, e.g. --set vegas_layer=exact)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch
 from madnis_plugin import api
 from madnis_plugin.resources import default_card
 from madnis_plugin.sampler import MadnisSampler, VegasSampler, read_madnis_card
+from madnis_plugin.sampler.config import parse_madnis_card
 
 MW = 80.41900244575616
 
@@ -58,12 +60,14 @@ def summary(sampler, result, wall: float) -> dict:
     }
 
 
-def run(name: str, train_batches: int | None, points: int, seed: int) -> dict:
+def run(name: str, train_batches: int | None, points: int, seed: int, card_changes: dict | None = None) -> dict:
     setup = api.prepare_run(name, run_card=default_card("run_card_pp.dat"), seed=seed,
                             overrides=SETTINGS[name])
     config = read_madnis_card(default_card("madnis_card.dat"))
     if train_batches is not None:
         config = config.replace(train_batches=train_batches)
+    if card_changes:
+        config = parse_madnis_card("\n".join(f"{v} = {k}" for k, v in card_changes.items()), config)
 
     start = time.perf_counter()
     madnis = MadnisSampler(setup.integrand, config, seed=seed)
@@ -97,15 +101,18 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="madnis card values for the neural sampler, e.g. vegas_layer=exact")
     args = parser.parse_args()
+    card_changes = dict(item.split("=", 1) for item in args.set)
     torch.set_num_threads(args.threads)
     results = {}
     for name in args.processes:
-        results[name] = run(name, args.train_batches, args.points, args.seed)
+        results[name] = run(name, args.train_batches, args.points, args.seed, card_changes)
         print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if 'ratio' in k or k == 'pull'})}",
               file=sys.stderr)
     print(json.dumps({"benchmark": "physics_samplers", "train_batches": args.train_batches,
-                      "points": args.points, "threads": args.threads, "results": results}, indent=1))
+                      "points": args.points, "threads": args.threads, "card_changes": card_changes, "results": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -225,11 +225,14 @@ static mp_status unsupported(mp_library* lib, mp_status status, const char* what
                 "umami_matrix_element: the library does not support %s", what);
 }
 
-mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
-                      const double* alpha_s, const int* flavor_index,
-                      const double* random_color, const double* random_helicity,
-                      double* me2, double* amp2, int* color_index,
-                      int* helicity_index) {
+/* Shared by both layouts. `columns`: momenta [4][particles][count] and amp2
+ * [diagrams][count], UMAMI's own layout, handed over in one call without
+ * copies; otherwise event-major arrays, transposed chunk by chunk. */
+static mp_status evaluate(mp_library* lib, size_t count, const double* momenta, bool columns,
+                          const double* alpha_s, const int* flavor_index,
+                          const double* random_color, const double* random_helicity,
+                          double* me2, double* amp2, int* color_index,
+                          int* helicity_index) {
     if (!lib || !momenta)
         return lib ? fail(lib->error, sizeof lib->error, MP_ERROR_ARGUMENT,
                           "mp_evaluate: momenta is NULL")
@@ -252,24 +255,28 @@ mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
     const size_t n = (size_t)lib->particles;
     const size_t diagrams = (size_t)(lib->diagrams > 0 ? lib->diagrams : 0);
     double* p_chunk = lib->scratch;
-    double* amp2_chunk = lib->scratch + CHUNK * 4 * n;
-
-    for (size_t start = 0; start < count; start += CHUNK) {
-        size_t m = count - start < CHUNK ? count - start : CHUNK;
-        const double* p = momenta + start * n * 4;
-        /* Contiguous writes, strided reads: one output row per (component, particle). */
-        for (size_t mu = 0; mu < 4; ++mu)
-            for (size_t k = 0; k < n; ++k) {
-                double* row = p_chunk + m * (n * mu + k);
-                const double* column = p + k * 4 + mu;
-                for (size_t i = 0; i < m; ++i) row[i] = column[i * n * 4];
-            }
+    /* Column layout: one chunk spanning the batch, read and written in place. */
+    double* amp2_chunk = columns ? amp2 : lib->scratch + CHUNK * 4 * n;
+    const double* p_in = columns ? momenta : p_chunk;
+    const size_t chunk = columns ? count : CHUNK;
+    for (size_t start = 0; start < count; start += chunk) {
+        size_t m = count - start < chunk ? count - start : chunk;
+        if (!columns) {
+            const double* p = momenta + start * n * 4;
+            /* Contiguous writes, strided reads: one output row per (component, particle). */
+            for (size_t mu = 0; mu < 4; ++mu)
+                for (size_t k = 0; k < n; ++k) {
+                    double* row = p_chunk + m * (n * mu + k);
+                    const double* column = p + k * 4 + mu;
+                    for (size_t i = 0; i < m; ++i) row[i] = column[i * n * 4];
+                }
+        }
 
         UmamiInputKey in_keys[5];
         void const* inputs[5];
         size_t n_in = 0;
         in_keys[n_in] = UMAMI_IN_MOMENTA;
-        inputs[n_in++] = p_chunk;
+        inputs[n_in++] = p_in;
         if (alpha_s) {
             in_keys[n_in] = UMAMI_IN_ALPHA_S;
             inputs[n_in++] = alpha_s + start;
@@ -312,10 +319,28 @@ mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
         if (status != UMAMI_SUCCESS)
             return fail(lib->error, sizeof lib->error, (mp_status)status,
                         "umami_matrix_element(events %zu..%zu)", start, start + m);
-        if (amp2)
+        if (amp2 && !columns)
             for (size_t i = 0; i < m; ++i)
                 for (size_t d = 0; d < diagrams; ++d)
                     amp2[(start + i) * diagrams + d] = amp2_chunk[m * d + i];
     }
     return MP_SUCCESS;
+}
+
+mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
+                      const double* alpha_s, const int* flavor_index,
+                      const double* random_color, const double* random_helicity,
+                      double* me2, double* amp2, int* color_index,
+                      int* helicity_index) {
+    return evaluate(lib, count, momenta, false, alpha_s, flavor_index, random_color,
+                    random_helicity, me2, amp2, color_index, helicity_index);
+}
+
+mp_status mp_evaluate_columns(mp_library* lib, size_t count, const double* momenta,
+                              const double* alpha_s, const int* flavor_index,
+                              const double* random_color, const double* random_helicity,
+                              double* me2, double* amp2, int* color_index,
+                              int* helicity_index) {
+    return evaluate(lib, count, momenta, true, alpha_s, flavor_index, random_color,
+                    random_helicity, me2, amp2, color_index, helicity_index);
 }

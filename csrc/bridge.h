@@ -85,6 +85,17 @@ mp_status mp_evaluate(mp_library* lib, size_t count, const double* momenta,
                       double* me2, double* amp2, int* color_index,
                       int* helicity_index);
 
+/* As mp_evaluate, with momenta and amp2 in UMAMI's own column layout:
+ *   momenta  [4][particles][count]   (component, particle, event)
+ *   amp2     [diagrams][count]
+ * The arrays go to the library as they are, in one call, without copies:
+ * the fast path for callers that hold their momenta that way. */
+mp_status mp_evaluate_columns(mp_library* lib, size_t count, const double* momenta,
+                              const double* alpha_s, const int* flavor_index,
+                              const double* random_color, const double* random_helicity,
+                              double* me2, double* amp2, int* color_index,
+                              int* helicity_index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,7 @@ module madnis_bridge
   use, intrinsic :: iso_c_binding
   implicit none
   private
-  public :: mp_open, mp_close, mp_evaluate, mp_particle_count, mp_diagram_count, &
+  public :: mp_open, mp_close, mp_evaluate, mp_evaluate_columns, mp_particle_count, mp_diagram_count, &
             mp_error, mp_set_parameter, c_path, c_string_to_fortran
 
   interface
@@ -61,6 +61,21 @@ module madnis_bridge
     integer(c_int) function mp_evaluate(lib, count, momenta, alpha_s, flavor_index, &
                                         random_color, random_helicity, me2, amp2, &
                                         color_index, helicity_index) bind(c, name="mp_evaluate")
+      import :: c_int, c_ptr, c_size_t, c_double
+      type(c_ptr), value :: lib
+      integer(c_size_t), value :: count
+      real(c_double), dimension(*), intent(in) :: momenta
+      type(c_ptr), value :: alpha_s, flavor_index, random_color, random_helicity
+      real(c_double), dimension(*), intent(out) :: me2
+      type(c_ptr), value :: amp2, color_index, helicity_index
+    end function
+
+    ! As mp_evaluate with momenta(count, particles, 0:3) and amp2(count, diagrams):
+    ! the event index runs fastest, UMAMI's own layout, passed on without copies.
+    integer(c_int) function mp_evaluate_columns(lib, count, momenta, alpha_s, flavor_index, &
+                                                random_color, random_helicity, me2, amp2, &
+                                                color_index, helicity_index) &
+                                                bind(c, name="mp_evaluate_columns")
       import :: c_int, c_ptr, c_size_t, c_double
       type(c_ptr), value :: lib
       integer(c_size_t), value :: count

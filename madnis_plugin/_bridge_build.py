@@ -34,6 +34,10 @@ ffibuilder.cdef(
                           const double* alpha_s, const int* flavor_index,
                           const double* random_color, const double* random_helicity,
                           double* me2, double* amp2, int* color_index, int* helicity_index);
+    mp_status mp_evaluate_columns(mp_library* lib, size_t count, const double* momenta,
+                                  const double* alpha_s, const int* flavor_index,
+                                  const double* random_color, const double* random_helicity,
+                                  double* me2, double* amp2, int* color_index, int* helicity_index);
     """
 )
 ffibuilder.set_source(

@@ -149,6 +149,9 @@ class UmamiLibrary:
 
         Args:
             momenta: ``(n, n_particles, 4)`` float64, (E, px, py, pz) in GeV.
+                Any memory layout; UMAMI's own (the event index fastest, as
+                ``np.empty((4, n_particles, n)).T``) is handed over without a
+                copy, and ``amp2`` then comes back in the same layout.
             alpha_s: per-event (or one) strong coupling; None: the param card's.
             flavor_index: per-event (or one) subprocess index; None: 0.
             random_color, random_helicity: ``(n,)`` uniform numbers in [0, 1)
@@ -156,11 +159,21 @@ class UmamiLibrary:
             amp2, color, helicity: also return per-diagram weights, colour and
                 helicity indices.
         """
-        p = np.ascontiguousarray(momenta, dtype=np.float64)
+        p = np.asarray(momenta)
         if p.ndim != 3 or p.shape[1:] != (self.n_particles, 4):
             raise ValueError(
                 f"momenta must have shape (events, {self.n_particles}, 4), got {p.shape}")
         n = p.shape[0]
+        # UMAMI's own layout (the event index fastest, e.g. ``np.empty((4, k, n)).T``)
+        # goes to the library as it is; anything else is made event-major and
+        # transposed in C, chunk by chunk.
+        columns = p.dtype == np.float64 and p.T.flags.c_contiguous and n > 1
+        if columns:
+            evaluate = _c.mp_evaluate_columns
+            p_columns = p.T
+        else:
+            evaluate = _c.mp_evaluate
+            p = np.ascontiguousarray(p, dtype=np.float64)
 
         def per_event(value, dtype):
             if value is None:
@@ -173,15 +186,15 @@ class UmamiLibrary:
         r_col = per_event(random_color, np.float64)
         r_hel = per_event(random_helicity, np.float64)
         me2 = np.empty(n)
-        amp2_out = np.empty((n, self.n_diagrams)) if amp2 else None
+        amp2_out = (np.empty((self.n_diagrams, n)).T if columns else np.empty((n, self.n_diagrams))) if amp2 else None
         color_out = np.empty(n, dtype=np.int32) if color else None
         helicity_out = np.empty(n, dtype=np.int32) if helicity else None
         if n:
             self._check(
-                _c.mp_evaluate(
-                    self._lib, n, _pointer(p, "double*"), _pointer(a_s, "double*"),
+                evaluate(
+                    self._lib, n, _pointer(p_columns if columns else p, "double*"), _pointer(a_s, "double*"),
                     _pointer(flavor, "int*"), _pointer(r_col, "double*"), _pointer(r_hel, "double*"),
-                    _pointer(me2, "double*"), _pointer(amp2_out, "double*"),
+                    _pointer(me2, "double*"), _pointer(amp2_out.T if columns and amp2 else amp2_out, "double*"),
                     _pointer(color_out, "int*"), _pointer(helicity_out, "int*"),
                 )
             )

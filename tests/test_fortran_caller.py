@@ -53,9 +53,12 @@ def test_fortran_program_reproduces_python_matrix_elements(fortran_program):
     lines = [str(len(momenta))] + [" ".join(repr(float(x)) for x in particle) for event in momenta for particle in event]
     result = subprocess.run([str(fortran_program), str(process.library.path), str(process.param_card_path)],
                             input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
-    from_fortran = np.array([float(x) for x in result.stdout.split()])
-    # Both callers hand the same doubles to the same library: bit-identical up to the text round trip.
-    np.testing.assert_allclose(from_fortran, process.matrix_element(momenta), rtol=1e-15)
+    from_fortran = np.array([[float(x) for x in line.split()] for line in result.stdout.splitlines()])
+    assert from_fortran.shape == (len(momenta), 2)
+    # Both callers hand the same doubles to the same library: bit-identical up to the text round trip,
+    # through the event-major entry point and the column-layout one alike.
+    for column in range(2):
+        np.testing.assert_allclose(from_fortran[:, column], process.matrix_element(momenta), rtol=1e-15)
     assert np.all(from_fortran > 0)
 
 

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["rq_spline", "ChannelLinear", "ChannelMLP", "SplineCoupling", "CouplingFlow", "log_masks"]
+__all__ = ["rq_spline", "rq_segment", "ChannelLinear", "ChannelMLP", "SplineCoupling", "CouplingFlow", "log_masks"]
 
 
 def rq_spline(
@@ -78,9 +78,27 @@ def rq_spline(
     def pick(t: torch.Tensor) -> torch.Tensor:
         return torch.gather(t, -1, index)[..., 0]
 
-    x_k, y_k = pick(knots_x), pick(knots_y)
-    w, h = pick(widths), pick(heights)
-    d_k, d_k1 = pick(derivatives[..., :-1]), pick(derivatives[..., 1:])
+    return rq_segment(x, pick(knots_x), pick(knots_y), pick(widths), pick(heights),
+                      pick(derivatives[..., :-1]), pick(derivatives[..., 1:]), inverse)
+
+
+def rq_segment(
+    x: torch.Tensor,
+    x_k: torch.Tensor,
+    y_k: torch.Tensor,
+    w: torch.Tensor,
+    h: torch.Tensor,
+    d_k: torch.Tensor,
+    d_k1: torch.Tensor,
+    inverse: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rational-quadratic map within the bin holding each ``x``, elementwise.
+
+    The bin starts at knot ``(x_k, y_k)``, has width ``w``, height ``h`` and
+    slopes ``d_k``, ``d_k1`` at its ends; all arguments share one shape.
+    Returns ``(y, log|dy/dx|)`` (for ``inverse``: ``x`` is an output value,
+    and the inverse's output and ``log|dx/dy|`` are returned).
+    """
     s = h / w
     bend = d_k1 + d_k - 2.0 * s
     if inverse:

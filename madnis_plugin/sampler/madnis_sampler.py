@@ -2,10 +2,13 @@
 
 For channel ``c`` a latent point ``z`` uniform on ``[0, 1]^d`` goes through
 the channel-aware coupling flow to ``y`` (density ``q_flow(y | c)``) and then
-through the channel's fixed VEGAS grid to ``r`` (the piecewise-linear map of
-``vegas.AdaptiveMap``, evaluated by ``vegas`` itself in float64), so
-``q_c(r) = q_flow(y | c) / |dr/dy|``.  The flow starts at the identity, so the
-untrained sampler *is* the VEGAS sampler it was initialised from.  The weight
+through the channel's fixed VEGAS layer to ``r``, so
+``q_c(r) = q_flow(y | c) / |dr/dy|``.  The layer is either VEGAS' own
+piecewise-linear map (``vegas_layer = exact``, evaluated by ``vegas`` in
+float64: the untrained sampler *is* the VEGAS sampler it was initialised
+from) or a smooth spline through the same grid nodes (``vegas_layer =
+smooth``, :mod:`~madnis_plugin.sampler.smooth_grid`: same probability per
+VEGAS increment, continuous density).  The flow starts at the identity.  The weight
 of a point is ``alpha_c(x) value / q_c(r)`` with learned channel weights
 ``alpha`` (:mod:`~madnis_plugin.sampler.channel_weights`).
 
@@ -41,12 +44,14 @@ from madnis_plugin.sampler.config import MadnisConfig
 from madnis_plugin.sampler.estimate import integration_result
 from madnis_plugin.sampler.flows import CouplingFlow
 from madnis_plugin.sampler.results import IntegrationResult, PhaseCost, SampleBatch
+from madnis_plugin.sampler.smooth_grid import SmoothGrids
 from madnis_plugin.sampler.vegas_sampler import VegasGrids, VegasSampler, _concatenate_payloads
 
 __all__ = ["MadnisSampler", "DrawnChannel", "select_device"]
 
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_GRID_LAYERS = ("exact", "smooth")
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -115,6 +120,8 @@ class MadnisSampler:
         cfg = self.config
         if cfg.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, not {cfg.dtype!r}")
+        if cfg.vegas_layer not in _GRID_LAYERS:
+            raise ValueError(f"vegas_layer must be one of {list(_GRID_LAYERS)}, not {cfg.vegas_layer!r}")
         self.device = select_device(cfg.device)
         self.dtype = _DTYPES[cfg.dtype]
         vegas_seed, latent_seed, init_seed, buffer_seed = (
@@ -122,6 +129,7 @@ class MadnisSampler:
         self.vegas = VegasSampler(integrand, bins=cfg.vegas_bins, seed=vegas_seed,
                                   damping=cfg.vegas_damping, allocation_floor=cfg.allocation_floor,
                                   batch_size=cfg.eval_batch_size, max_overweight=cfg.max_overweight)
+        self.refresh_grid_layer()
         self.latent_generator = torch.Generator().manual_seed(latent_seed)
         self.rng = np.random.default_rng(buffer_seed)
         # Initialise the networks from our own seed without disturbing torch's global stream.
@@ -143,6 +151,13 @@ class MadnisSampler:
         self.phases: dict[str, PhaseCost] = {}
         self.fingerprint: dict[str, Any] = {}
         self.trained_steps = 0
+
+    def refresh_grid_layer(self) -> None:
+        """Rebuild the fixed layer between flow and integrand from the VEGAS grids (after they change)."""
+        if self.config.vegas_layer == "smooth":
+            self.grid_layer = SmoothGrids(self.vegas.grids.nodes(), max_jump=self.config.vegas_max_jump)
+        else:
+            self.grid_layer = self.vegas.grids
 
     # -- drawing ---------------------------------------------------------------
 
@@ -167,7 +182,7 @@ class MadnisSampler:
         y, log_jac = self.flow(z, labels)
         log_g = -log_jac
         y64 = np.clip(y.detach().to("cpu", torch.float64).numpy(), 0.0, _BELOW_ONE)
-        r, vegas_density = self.vegas.grids.map(channel, y64)
+        r, vegas_density = self.grid_layer.map(channel, y64)
         batch = self.integrand(channel, r)
         f_y = batch.value / vegas_density
         finite = np.isfinite(f_y)
@@ -257,13 +272,10 @@ class MadnisSampler:
     @torch.no_grad()
     def density(self, channel: int, r: np.ndarray) -> np.ndarray:
         """The sampling density ``q_c(r)`` ``(n,)`` float64 of channel ``channel`` at ``r`` ``(n, dim)``."""
-        r = np.ascontiguousarray(r, dtype=np.float64)
-        y = np.empty_like(r)
-        jac = np.empty(r.shape[0])
-        self.vegas.grids.maps[channel].invmap(r, y, jac)
+        y, layer_density = self.grid_layer.invmap(channel, r)
         labels = torch.full((r.shape[0],), channel, dtype=torch.int64, device=self.device)
         log_q = self.flow.log_density(self.tensor(y), labels).to("cpu", torch.float64).numpy()
-        return np.exp(log_q) / jac
+        return np.exp(log_q) * layer_density
 
     # -- persistence -----------------------------------------------------------
 
@@ -319,6 +331,7 @@ class MadnisSampler:
         sampler.vegas.grids = VegasGrids(integrand.dim, integrand.n_channels, config.vegas_bins,
                                          state["vegas_grids"].numpy())
         sampler.vegas.channel_std = np.asarray(state["vegas_channel_std"])
+        sampler.refresh_grid_layer()
         sampler.channel_std = np.asarray(state["channel_std"])
         sampler.active = np.asarray(state["active"], dtype=bool)
         sampler.scale = state["scale"]

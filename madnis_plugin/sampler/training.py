@@ -90,6 +90,7 @@ class Trainer:
             return
         s.vegas.train(self.cfg.vegas_iterations, self.cfg.vegas_points)
         s.phases["vegas"] = s.vegas.phases["vegas"]
+        s.refresh_grid_layer()
         s.channel_std = np.where(s.vegas.channel_std > 0, s.vegas.channel_std, 0.0)
         if not np.any(s.channel_std > 0):
             s.channel_std = np.ones(self.n_channels)

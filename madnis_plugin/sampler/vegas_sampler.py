@@ -82,13 +82,17 @@ class VegasGrids:
         np.minimum(r, _BELOW_ONE, out=r)
         return r, 1.0 / jac
 
-    def density(self, channel: int, r: np.ndarray) -> np.ndarray:
-        """``q_c(r)`` ``(n,)`` for points ``r`` ``(n, dim)``."""
+    def invmap(self, channel: int, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Invert :meth:`map`: ``y`` ``(n, dim)`` and the density ``q(r)`` ``(n,)`` for ``r`` ``(n, dim)``."""
         r = np.ascontiguousarray(r, dtype=np.float64)
         y = np.empty_like(r)
         jac = np.empty(r.shape[0], dtype=np.float64)
         self.maps[channel].invmap(r, y, jac)
-        return 1.0 / jac
+        return y, 1.0 / jac
+
+    def density(self, channel: int, r: np.ndarray) -> np.ndarray:
+        """``q_c(r)`` ``(n,)`` for points ``r`` ``(n, dim)``."""
+        return self.invmap(channel, r)[1]
 
     def nodes(self) -> np.ndarray:
         """``(n_channels, dim, bins + 1)`` grid nodes (increment edges) per channel and axis."""

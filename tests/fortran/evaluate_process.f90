@@ -1,7 +1,8 @@
 ! Evaluate |M|^2 of a UMAMI library through the madnis-plugin bridge from Fortran.
 ! Usage: evaluate_process LIBRARY PARAM_CARD
 ! Reads NEVENTS and then NEVENTS x NPARTICLES lines "E px py pz" from stdin and
-! prints one |M|^2 per line (full precision) -- the test compares with Python.
+! prints per line |M|^2 from mp_evaluate and from mp_evaluate_columns (full
+! precision) -- the test compares both with Python.
 program evaluate_process
   use, intrinsic :: iso_c_binding
   use madnis_bridge
@@ -11,7 +12,7 @@ program evaluate_process
   type(c_ptr) :: lib
   integer(c_int) :: status, nparticles
   integer :: nevents, i, k
-  real(c_double), allocatable, target :: p(:, :, :), me2(:)
+  real(c_double), allocatable, target :: p(:, :, :), p_columns(:, :, :), me2(:), me2_columns(:)
 
   call get_command_argument(1, library)
   call get_command_argument(2, card)
@@ -22,7 +23,7 @@ program evaluate_process
   end if
   nparticles = mp_particle_count(lib)
   read (*, *) nevents
-  allocate (p(0:3, nparticles, nevents), me2(nevents))
+  allocate (p(0:3, nparticles, nevents), me2(nevents), me2_columns(nevents))
   do i = 1, nevents
     do k = 1, nparticles
       read (*, *) p(:, k, i)
@@ -34,8 +35,16 @@ program evaluate_process
     write (0, '(a)') 'mp_evaluate failed: ' // c_string_to_fortran(mp_error(lib))
     stop 2
   end if
+  ! The same events with the event index fastest, UMAMI's own layout.
+  p_columns = reshape(p, [nevents, nparticles, 4], order=[3, 2, 1])
+  status = mp_evaluate_columns(lib, int(nevents, c_size_t), p_columns, c_null_ptr, c_null_ptr, &
+                               c_null_ptr, c_null_ptr, me2_columns, c_null_ptr, c_null_ptr, c_null_ptr)
+  if (status /= 0) then
+    write (0, '(a)') 'mp_evaluate_columns failed: ' // c_string_to_fortran(mp_error(lib))
+    stop 3
+  end if
   do i = 1, nevents
-    write (*, '(es25.17)') me2(i)
+    write (*, '(2es25.17)') me2(i), me2_columns(i)
   end do
   call mp_close(lib)
 

@@ -1,0 +1,106 @@
+"""The smooth VEGAS layer: an exact monotone bijection through the VEGAS grid nodes."""
+
+import numpy as np
+import pytest
+
+from madnis_plugin.sampler import MadnisSampler
+from madnis_plugin.sampler.smooth_grid import SmoothGrids
+from madnis_plugin.sampler.vegas_sampler import VegasGrids
+from madnis_plugin.toys import BreitWignerPeaks
+
+from test_sampler_madnis import SMALL
+
+
+def random_nodes(channels: int, dim: int, bins: int, seed: int = 1) -> np.ndarray:
+    # Strongly uneven increments (cubes of uniforms), as a grid adapted to a peak at 0.
+    inner = np.random.default_rng(seed).random((channels, dim, bins - 1)) ** 3
+    ends = np.broadcast_to([0.0, 1.0], (channels, dim, 2))
+    return np.sort(np.concatenate([ends[..., :1], inner, ends[..., 1:]], axis=2), axis=2)
+
+
+def test_map_and_inverse_round_trip_with_the_same_density():
+    layer = SmoothGrids(random_nodes(3, 4, 60))   # 1/60 is not a binary fraction
+    y = np.random.default_rng(2).random((50_000, 4))
+    r, q = layer.map(2, y)
+    y_back, q_back = layer.invmap(2, r)
+    assert np.max(np.abs(y_back - y)) < 1e-12
+    np.testing.assert_allclose(q_back, q, rtol=1e-9)
+    np.testing.assert_array_equal(layer.density(2, r), q_back)
+
+
+def test_density_is_the_inverse_jacobian_of_the_map():
+    layer = SmoothGrids(random_nodes(1, 3, 32))
+    y = 0.01 + 0.98 * np.random.default_rng(3).random((200, 3))
+    h = 1e-6
+    jacobian = np.ones(len(y))
+    for axis in range(3):
+        step = np.zeros(3)
+        step[axis] = h
+        jacobian *= (layer.map(0, y + step)[0][:, axis] - layer.map(0, y - step)[0][:, axis]) / (2 * h)
+    np.testing.assert_allclose(layer.map(0, y)[1] * jacobian, 1.0, rtol=1e-6)
+
+
+def test_every_vegas_increment_keeps_probability_one_over_bins():
+    nodes = random_nodes(1, 1, 16)
+    layer = SmoothGrids(nodes)
+    knots = np.arange(17)[:16, None] / 16
+    np.testing.assert_allclose(layer.map(0, knots)[0][:, 0], nodes[0, 0, :16], rtol=0, atol=1e-15)
+    # Gauss-Legendre in r within each increment, where the density is smooth.
+    t, weights = np.polynomial.legendre.leggauss(40)
+    lo, hi = nodes[0, 0, :-1], nodes[0, 0, 1:]
+    r = (0.5 * (hi - lo)[:, None] * (t + 1) + lo[:, None]).reshape(-1, 1)
+    probability = (layer.density(0, r).reshape(16, 40) * weights).sum(axis=1) * 0.5 * (hi - lo)
+    np.testing.assert_allclose(probability, 1 / 16, rtol=1e-10)
+
+
+def test_density_is_continuous_at_small_steps_and_keeps_large_ones():
+    nodes = random_nodes(1, 1, 32)
+    widths = np.diff(nodes[0, 0])
+    jump = np.maximum(widths[1:] / widths[:-1], widths[:-1] / widths[1:])
+    assert np.any(jump <= 4) and np.any(jump > 4)
+    smooth, vegas = SmoothGrids(nodes, max_jump=4.0), VegasGrids(1, 1, 32, nodes)
+    edges = nodes[0, 0, 1:-1, None]
+    below, above = edges * (1 - 1e-9), edges * (1 + 1e-9)
+    step_smooth = smooth.density(0, below) / smooth.density(0, above)
+    step_vegas = vegas.density(0, below) / vegas.density(0, above)
+    np.testing.assert_allclose(step_smooth[jump <= 4], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(step_smooth[jump > 4], step_vegas[jump > 4], rtol=1e-5)
+    assert np.max(np.abs(step_vegas[jump <= 4] - 1)) > 0.1
+    # max_jump = 1 keeps every step: VEGAS' own map.
+    y = np.random.default_rng(5).random((1000, 1))
+    np.testing.assert_allclose(SmoothGrids(nodes, max_jump=1.0).map(0, y)[1], vegas.map(0, y)[1], rtol=1e-12)
+
+
+def test_a_uniform_grid_is_the_identity():
+    layer = SmoothGrids(VegasGrids(2, 1, 10).nodes())
+    y = np.random.default_rng(4).random((1000, 2))
+    r, q = layer.map(0, y)
+    np.testing.assert_allclose(r, y, atol=1e-15)
+    np.testing.assert_allclose(q, 1.0, rtol=1e-14)
+
+
+def test_invalid_nodes_are_refused():
+    with pytest.raises(ValueError, match="increasing"):
+        SmoothGrids(np.array([[[0.0, 0.5, 0.5, 1.0]]]))
+
+
+def test_sampler_on_the_smooth_layer_has_the_layers_density_and_integrates_correctly():
+    toy = BreitWignerPeaks()
+    config = SMALL.replace(dtype="float64", vegas_layer="smooth")
+    sampler = MadnisSampler(toy, config, seed=3)
+    sampler.train(batches=0)
+    layer = SmoothGrids(sampler.vegas.grids.nodes())
+    r = np.random.default_rng(0).random((2000, toy.dim))
+    for c in range(toy.n_channels):
+        np.testing.assert_allclose(sampler.density(c, r), layer.density(c, r), rtol=1e-6)
+    sampler.train()
+    batch = sampler.sample(points=20_000)
+    np.testing.assert_allclose(sampler.density(0, batch.r[batch.channel == 0][:300]),
+                               batch.density[batch.channel == 0][:300], rtol=1e-8)
+    result = sampler.integrate(points=30_000)
+    assert abs(result.cross_section - toy.exact_integral) < 5 * result.error
+
+
+def test_unknown_vegas_layer_is_refused():
+    with pytest.raises(ValueError, match="vegas_layer"):
+        MadnisSampler(BreitWignerPeaks(), SMALL.replace(vegas_layer="cubic"))
