@@ -19,6 +19,7 @@ Run::
 
     nice python benchmarks/bench_sampler_toys.py                 # card defaults
     nice python benchmarks/bench_sampler_toys.py --train-batches 300 --toys ring --peer
+    nice python benchmarks/bench_sampler_toys.py --set vegas_layer=exact   # any madnis card value
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, VegasSampler
+from madnis_plugin.sampler.config import parse_madnis_card
 from madnis_plugin.sampler.estimate import integration_result
 from madnis_plugin.toys import toy_suite
 
@@ -118,11 +120,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--peer", action="store_true", help="also run the madnis 1.0.0 package")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="madnis card values for our sampler, e.g. vegas_layer=exact")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     changes = {k: v for k, v in (("train_batches", args.train_batches), ("channel_mode", args.channel_mode),
                                  ("loss", args.loss)) if v is not None}
-    cfg = MadnisConfig().replace(**changes)
+    cfg = parse_madnis_card("\n".join(f"{v} = {k}" for k, v in (item.split("=", 1) for item in args.set)),
+                            MadnisConfig().replace(**changes))
     toys = toy_suite()
     report: dict = {"settings": {**vars(args), "config": cfg.to_dict(),
                                  "torch_threads": torch.get_num_threads()}, "results": {}}

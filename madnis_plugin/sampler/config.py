@@ -38,10 +38,8 @@ class MadnisConfig:
     vegas_iterations: int = _key(10, "VEGAS adaptation iterations before the flow is trained", "vegas")
     vegas_points: int = _key(10000, "integrand calls per VEGAS iteration, over all channels", "vegas")
     vegas_damping: float = _key(0.5, "VEGAS alpha: how fast the grid follows the data", "vegas")
-    vegas_layer: str = _key("exact", "exact (VEGAS' piecewise-linear map) or smooth (splines through its nodes)",
+    vegas_layer: str = _key("smooth", "exact (VEGAS' piecewise-linear map) or smooth (splines through its nodes)",
                             "vegas")
-    vegas_max_jump: float = _key(4.0, "smooth layer: largest ratio of neighbouring VEGAS increments smoothed over",
-                                 "vegas")
     # Training
     train_batches: int = _key(1000, "training steps (online plus buffered)", "training")
     batch_size: int = _key(1024, "points per training step, over all channels", "training")

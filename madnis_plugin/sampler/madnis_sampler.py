@@ -155,7 +155,7 @@ class MadnisSampler:
     def refresh_grid_layer(self) -> None:
         """Rebuild the fixed layer between flow and integrand from the VEGAS grids (after they change)."""
         if self.config.vegas_layer == "smooth":
-            self.grid_layer = SmoothGrids(self.vegas.grids.nodes(), max_jump=self.config.vegas_max_jump)
+            self.grid_layer = SmoothGrids(self.vegas.grids.nodes())
         else:
             self.grid_layer = self.vegas.grids
 

@@ -42,12 +42,9 @@ class SmoothGrids:
     Args:
         nodes: ``(n_channels, dim, bins + 1)`` increment edges per channel and
             axis, increasing from 0 to 1 (:meth:`VegasGrids.nodes`).
-        max_jump: largest ratio of neighbouring increment widths smoothed over;
-            at a larger jump (VEGAS resolving a cut or a kinematic edge) the
-            step is kept (1: VEGAS' own map; inf: smooth everywhere).
     """
 
-    def __init__(self, nodes: np.ndarray, max_jump: float = 4.0):
+    def __init__(self, nodes: np.ndarray):
         nodes = np.asarray(nodes, dtype=np.float64)
         if nodes.ndim != 3 or nodes.shape[2] < 2:
             raise ValueError(f"nodes must have shape (channels, dim, bins + 1), got {nodes.shape}")
@@ -56,14 +53,8 @@ class SmoothGrids:
             raise ValueError("grid nodes must be strictly increasing")
         self.bins = nodes.shape[2] - 1
         slopes = heights * self.bins                                     # dr/dy of VEGAS per increment
-        before, after = slopes[..., :-1], slopes[..., 1:]
-        shared = 2.0 * before * after / (before + after)
-        smooth = np.maximum(before, after) <= max_jump * np.minimum(before, after)
-        # Each increment's slopes at its left and right node: shared (continuous
-        # density) where neighbouring increments differ by at most max_jump,
-        # otherwise its own slope, keeping VEGAS' step at the node.
-        self.left = torch.from_numpy(np.concatenate([slopes[..., :1], np.where(smooth, shared, after)], axis=2))
-        self.right = torch.from_numpy(np.concatenate([np.where(smooth, shared, before), slopes[..., -1:]], axis=2))
+        inner = 2.0 * slopes[..., :-1] * slopes[..., 1:] / (slopes[..., :-1] + slopes[..., 1:])
+        self.derivatives = torch.from_numpy(np.concatenate([slopes[..., :1], inner, slopes[..., -1:]], axis=2))
         self.nodes = torch.from_numpy(nodes)
         self.heights = torch.from_numpy(heights)
 
@@ -71,8 +62,8 @@ class SmoothGrids:
         axis = torch.arange(k.shape[1])[None, :]
         width = torch.full_like(values, 1.0 / self.bins)
         out, log_slope = rq_segment(values, k.to(torch.float64) / self.bins, self.nodes[channel][axis, k], width,
-                                    self.heights[channel][axis, k], self.left[channel][axis, k],
-                                    self.right[channel][axis, k], inverse)
+                                    self.heights[channel][axis, k], self.derivatives[channel][axis, k],
+                                    self.derivatives[channel][axis, k + 1], inverse)
         # The density of r: exp(-sum log dr/dy), whichever way the map ran.
         log_density = -log_slope.sum(dim=1) if not inverse else log_slope.sum(dim=1)
         return out.numpy(), torch.exp(log_density).numpy()
