@@ -22,10 +22,14 @@ The cuts of a MadGraph LO ``run_card.dat`` with MadEvent's definitions
 Momenta are collider-frame (lab) four-vectors ``(E, px, py, pz)`` in GeV of
 shape ``(n_events, n_external, 4)``, incoming legs first.
 
-Not reproduced (documented in docs/cards.md): MadGraph's exemption of
-decay-chain products when ``cut_decays = False`` (built-in processes have no
-decay chains, so every final-state particle is cut), the ``$``-resonance
-``cut_bw`` test, and ``eamax`` entering the photon pt minimum.
+Decay chains (a process whose metadata lists ``onshell_resonances``, as
+MadGraph's ``p p > t t~, (t > b w+, ...)`` syntax): the integrand keeps each
+such resonance within ``bwcutoff`` widths of its pole and, with ``cut_decays =
+False`` (MadGraph's default), passes its decay products as ``exempt`` legs,
+which receive no cut here.
+
+Not reproduced (documented in docs/cards.md): the ``$``-resonance ``cut_bw``
+test, and ``eamax`` entering the photon pt minimum.
 
 Example:
     >>> import numpy as np
@@ -82,16 +86,21 @@ class ParticleClasses:
 
     @classmethod
     def of(cls, pdgs: Sequence[int], masses: Sequence[float], maxjetflavor: int = 4,
-           n_incoming: int = 2) -> "ParticleClasses":
-        """Classes of the final-state legs of a process with these PDG ids and masses."""
+           n_incoming: int = 2, exempt: Sequence[int] = ()) -> "ParticleClasses":
+        """Classes of the final-state legs of a process with these PDG ids and masses.
+
+        ``exempt``: external leg indices (0-based, incoming included) that belong
+        to no class and receive no cut: decay-chain products when ``cut_decays = False``.
+        """
         pdg = np.asarray(pdgs[n_incoming:], dtype=np.int64)
         mass = np.asarray(masses[n_incoming:], dtype=np.float64)
         apdg = np.abs(pdg)
+        keep = ~np.isin(np.arange(n_incoming, n_incoming + pdg.size), list(exempt))
         j = ((apdg >= 1) & (apdg <= min(maxjetflavor, 6))) | (pdg == 21)
         b = (apdg >= maxjetflavor + 1) & (apdg <= 5)
         nu = np.isin(apdg, _NEUTRINOS)
-        return cls(pdg=pdg, j=j, b=b, l=np.isin(apdg, _LEPTONS), a=pdg == 22, nu=nu,
-                   heavy=mass > _HEAVY_MASS, cut=(mass <= _UNCUT_MASS) & ~nu)
+        return cls(pdg=pdg, j=j & keep, b=b & keep, l=np.isin(apdg, _LEPTONS) & keep, a=(pdg == 22) & keep,
+                   nu=nu & keep, heavy=(mass > _HEAVY_MASS) & keep, cut=(mass <= _UNCUT_MASS) & ~nu & keep)
 
     def kind(self, i: int) -> str:
         """The class letter of final-state leg ``i`` (``j b l a`` or ``""``)."""
@@ -168,13 +177,14 @@ class GenerationCuts:
         return self.values[key]
 
     def classes(self, pdgs: Sequence[int], masses: Sequence[float] | None,
-                momenta: np.ndarray | None = None, n_incoming: int = 2) -> ParticleClasses:
+                momenta: np.ndarray | None = None, n_incoming: int = 2,
+                exempt: Sequence[int] = ()) -> ParticleClasses:
         """:class:`ParticleClasses` of a subprocess (masses from momenta if not given)."""
         if masses is None:
             if momenta is None:
                 raise ValueError("need masses or momenta to classify particles")
             masses = np.sqrt(np.maximum(_mass2(momenta[0]), 0.0))
-        return ParticleClasses.of(pdgs, masses, self.maxjetflavor, n_incoming)
+        return ParticleClasses.of(pdgs, masses, self.maxjetflavor, n_incoming, exempt)
 
     def _per_particle_limits(self, c: ParticleClasses) -> dict[str, np.ndarray]:
         """Per final-state leg: pt, energy and rapidity windows (setcuts.f)."""
@@ -195,7 +205,7 @@ class GenerationCuts:
         return lim
 
     def passes(self, momenta: np.ndarray, pdgs: Sequence[int], masses: Sequence[float] | None = None,
-               n_incoming: int = 2) -> np.ndarray:
+               n_incoming: int = 2, exempt: Sequence[int] = ()) -> np.ndarray:
         """Whether each event passes every cut.
 
         Args:
@@ -204,6 +214,7 @@ class GenerationCuts:
             masses: ``(n_external,)`` pole masses deciding the uncut (> 20 GeV)
                 and heavy (> 10 GeV) classes; default: the momenta's own masses.
             n_incoming: incoming legs (2 for collisions).
+            exempt: external legs that receive no cut (see :meth:`ParticleClasses.of`).
 
         Returns:
             ``(n,)`` boolean mask.
@@ -213,7 +224,7 @@ class GenerationCuts:
         if n_events == 0:
             return np.zeros(0, dtype=bool)
         v = self.values
-        c = self.classes(pdgs, masses, p, n_incoming)
+        c = self.classes(pdgs, masses, p, n_incoming, exempt)
         fs = p[:, n_incoming:, :]
         ok = np.ones(n_events, dtype=bool)
 
@@ -346,7 +357,8 @@ class GenerationCuts:
         return ok
 
 
-def tau_min(rc: Any, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2) -> float:
+def tau_min(rc: Any, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
+            exempt: Sequence[int] = ()) -> float:
     """A lower bound on ``tau = s-hat / s`` implied by the cuts (conservative).
 
     In the partonic rest frame ``sqrt(s-hat)`` is the sum of the final-state
@@ -372,7 +384,7 @@ def tau_min(rc: Any, pdgs: Sequence[int], masses: Sequence[float], n_incoming: i
     """
     cuts = GenerationCuts.from_run_card(rc)
     v = cuts.values
-    c = cuts.classes(pdgs, masses, n_incoming=n_incoming)
+    c = cuts.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
     fs_masses = np.asarray(masses[n_incoming:], dtype=np.float64)
     lim = cuts._per_particle_limits(c)
     energy_floor = np.maximum.reduce([np.hypot(fs_masses, np.maximum(lim["ptmin"], 0.0)),

@@ -116,6 +116,13 @@ class CollisionIntegrand:
         from .cuts import GenerationCuts
         from .scales import ScaleChoice
 
+        # Decay chains: per group, the (legs, mass, width) of every resonance
+        # forced on shell, and the legs exempt from cuts (cut_decays = False).
+        self._onshell_windows = [self._decay_chain(group, process, mass_width) for group in self.groups]
+        self._bwcutoff = float(run_card.get("bwcutoff", 15.0))
+        self._exempt_legs = [() if bool(run_card.get("cut_decays", False))
+                             else tuple(sorted({leg for legs, _, _ in windows for leg in legs}))
+                             for windows in self._onshell_windows]
         self.cuts = GenerationCuts.from_run_card(run_card)
         self.scales = ScaleChoice.from_run_card(run_card, process.param_card)
         self._lpp = lpp
@@ -124,8 +131,8 @@ class CollisionIntegrand:
             from .cuts import tau_min
 
             # A bound valid for every subprocess: the smallest of theirs.
-            self._tau_min = min(
-                tau_min(run_card, s.pdg, masses) for g in self.groups for s in g.subprocesses)
+            self._tau_min = min(tau_min(run_card, s.pdg, masses, exempt=self._exempt_legs[k])
+                                for k, g in enumerate(self.groups) for s in g.subprocesses)
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
                           hadronic=self.hadronic, tau_min=self._tau_min)
@@ -160,6 +167,19 @@ class CollisionIntegrand:
 
             self._alpha_s = alpha_s_for_run("none", None, card.value("SMINPUTS", 3))
 
+    @staticmethod
+    def _decay_chain(group, process: Process, mass_width) -> list[tuple[tuple[int, ...], float, float]]:
+        """``(legs, mass, width)`` of each resonance the process forces on shell, for one group."""
+        windows = []
+        diagrams = [d for d in group.diagrams if not d.four_point]
+        for pdg in process.metadata.onshell_resonances:
+            legs = next((d.s_channel_legs(pdg) for d in diagrams if d.s_channel_legs(pdg) is not None), None)
+            if legs is None:
+                raise IntegrandError(f"{process.name}: no s-channel {pdg} in the diagrams of subprocess "
+                                     f"{group.subprocesses[0].pdg}, but the metadata forces it on shell")
+            windows.append((legs, *mass_width(pdg)))
+        return windows
+
     # -- the integrand ---------------------------------------------------------------------
 
     def __call__(self, channel: int, r: np.ndarray) -> IntegrandBatch:
@@ -179,7 +199,12 @@ class CollisionIntegrand:
         physical = np.flatnonzero(ok)  # invalid points carry all-zero momenta: keep them out of the cuts
         if physical.size:
             passes[physical] = np.stack(
-                [self.cuts.passes(momenta[physical], pdg, masses=self.process.masses) for pdg in pdgs], axis=1)
+                [self.cuts.passes(momenta[physical], pdg, masses=self.process.masses,
+                                  exempt=self._exempt_legs[ch.group]) for pdg in pdgs], axis=1)
+            for legs, mass, width in self._onshell_windows[ch.group]:
+                q = momenta[physical][:, list(legs), :].sum(axis=1)
+                m = np.sqrt(np.maximum(q[:, 0] ** 2 - (q[:, 1:] ** 2).sum(axis=1), 0.0))
+                passes[physical] &= (np.abs(m - mass) < self._bwcutoff * width)[:, None]
         live = passes.any(axis=1)
 
         value = np.zeros(n)

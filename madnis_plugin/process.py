@@ -76,6 +76,18 @@ class Diagram:
     propagators: tuple[Propagator, ...]
     four_point: bool = False
 
+    def s_channel_legs(self, pdg: int) -> tuple[int, ...] | None:
+        """External legs (0-based) under the first s-channel propagator of ``pdg``, or None."""
+        by_id = {p.id: p for p in self.propagators}
+
+        def legs(node: int) -> tuple[int, ...]:
+            return (node - 1,) if node > 0 else tuple(sorted(sum((legs(d) for d in by_id[node].daughters), ())))
+
+        for p in self.propagators:
+            if p.type == "s" and p.pdg == pdg:
+                return legs(p.id)
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "number": self.number,
@@ -117,6 +129,8 @@ class ProcessMetadata:
     collider: str = "hadron"
     mg5_process: str = ""
     sources: tuple[str, ...] = ()
+    #: PDG ids forced on shell by decay-chain syntax (kept within bwcutoff widths of the pole).
+    onshell_resonances: tuple[int, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -158,6 +172,7 @@ class ProcessMetadata:
                 collider=str(data.get("collider", "hadron")),
                 mg5_process=str(data.get("mg5_process", "")),
                 sources=tuple(data.get("sources", ())),
+                onshell_resonances=tuple(int(x) for x in data.get("onshell_resonances", ())),
                 raw=data,
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:

@@ -261,3 +261,45 @@ def test_particles_outside_every_class_get_no_pair_cuts():
     p = event(leg(1.0, 0.0), leg(1.0, 0.0, 0.01))
     cuts = cuts_with(" 100 = mmjj\n 100 = mmll\n 1 = drjj\n")
     assert passes(cuts, p, (21, 21, 9000005, 9000005))
+
+
+def test_exempt_legs_belong_to_no_class_and_escape_every_cut():
+    cuts = cuts_with(" 30 = ptl\n 2.5 = etal\n 0.4 = drll\n")
+    soft = np.array([[[50, 0, 0, 50], [50, 0, 0, -50], [50, 5, 0, 49.75], [50, -5, 0, -49.75]]], dtype=float)
+    assert not cuts.passes(soft, (1, -1, 11, -11))[0]
+    assert cuts.passes(soft, (1, -1, 11, -11), exempt=(2, 3))[0]
+    assert not cuts.passes(soft, (1, -1, 11, -11), exempt=(2,))[0]
+    c = ParticleClasses.of((21, 21, 5, -11, 12), (0, 0, 4.7, 0, 0), exempt=(2, 3, 4))
+    assert not (c.b.any() or c.l.any() or c.nu.any() or c.cut.any())
+
+
+def _ttbar_dilepton_points(cut_decays: bool, n: int = 20_000):
+    from madnis_plugin.api import prepare_run
+
+    setup = prepare_run("ttbar_dilepton", seed=3, overrides={"cut_decays": cut_decays, "ptl": 25.0, "bwcutoff": 5.0})
+    integrand = setup.integrand
+    batch = integrand(0, np.random.default_rng(4).random((n, integrand.dim)))
+    live = batch.value > 0
+    return integrand, batch.payload["momenta"][live]
+
+
+def _mass(q: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.maximum(q[..., 0] ** 2 - (q[..., 1:] ** 2).sum(-1), 0.0))
+
+
+def test_decay_chain_resonances_stay_within_bwcutoff_and_their_products_escape_cuts():
+    # MadGraph's p p > t t~, (t > b w+, w+ > e+ ve), (t~ > ...): tops and Ws within
+    # bwcutoff widths of their poles; with cut_decays = False (its default) no cut
+    # acts on the decay products, with True they are cut as usual.
+    integrand, p = _ttbar_dilepton_points(cut_decays=False)
+    card = integrand.process.param_card
+    assert len(p) > 1000
+    for legs, pdg in (((2, 3, 4), 6), ((5, 6, 7), 6), ((3, 4), 24), ((6, 7), 24)):
+        m = _mass(p[:, list(legs)].sum(axis=1))
+        deviation = np.abs(m - card.mass(pdg)) / card.width(pdg)
+        assert deviation.max() < 5.0
+        assert deviation.max() > 3.0     # the window is used, not a narrower one
+    lepton_pt = np.hypot(p[:, 3, 1], p[:, 3, 2])
+    assert (lepton_pt < 25.0).mean() > 0.05
+    _, p_cut = _ttbar_dilepton_points(cut_decays=True)
+    assert np.hypot(p_cut[:, 3, 1], p_cut[:, 3, 2]).min() > 25.0

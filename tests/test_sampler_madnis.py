@@ -179,3 +179,22 @@ def test_variance_loss_on_fresh_samples_is_the_sum_of_channel_standard_deviation
     loss = stratified_variance_loss(channel, f, log_q, log_q, n_channels=2)
     expected = w[:200].std() + w[200:].std()
     assert loss.item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_defensive_mixture_density_is_consistent_and_the_estimate_unbiased():
+    # A share of the points skips the flow (uniform y into the VEGAS layer); the
+    # recorded density is the mixture's, equal to density() at the points, and
+    # no weight exceeds the VEGAS-layer weight divided by the share.
+    toy = BreitWignerPeaks()
+    sampler = MadnisSampler(toy, SMALL.replace(dtype="float64", defensive_fraction=0.2), seed=5)
+    sampler.train()
+    batch = sampler.sample(points=20_000)
+    for c in range(toy.n_channels):
+        mask = batch.channel == c
+        np.testing.assert_allclose(sampler.density(c, batch.r[mask][:400]), batch.density[mask][:400], rtol=1e-9)
+        layer_weight = toy(c, batch.r[mask]).value / sampler.grid_layer.density(c, batch.r[mask])
+        assert np.all(batch.weight[mask] <= layer_weight / 0.2 * (1 + 1e-9))
+    result = sampler.integrate(points=30_000)
+    assert abs(result.cross_section - toy.exact_integral) < 5 * result.error
+    with pytest.raises(ValueError, match="defensive_fraction"):
+        MadnisSampler(toy, SMALL.replace(defensive_fraction=1.0))

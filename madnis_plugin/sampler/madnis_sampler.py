@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import os
 import time
 from dataclasses import dataclass
@@ -120,6 +122,8 @@ class MadnisSampler:
         cfg = self.config
         if cfg.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, not {cfg.dtype!r}")
+        if not 0.0 <= cfg.defensive_fraction < 1.0:
+            raise ValueError(f"defensive_fraction must be in [0, 1), not {cfg.defensive_fraction}")
         if cfg.vegas_layer not in _GRID_LAYERS:
             raise ValueError(f"vegas_layer must be one of {list(_GRID_LAYERS)}, not {cfg.vegas_layer!r}")
         self.device = select_device(cfg.device)
@@ -181,6 +185,15 @@ class MadnisSampler:
         labels = torch.full((n,), channel, dtype=torch.int64, device=self.device)
         y, log_jac = self.flow(z, labels)
         log_g = -log_jac
+        if self.config.defensive_fraction > 0 and n:
+            # The defensive share skips the flow: its y is the uniform z itself.
+            uniform = (torch.rand(n, generator=self.latent_generator, dtype=torch.float64)
+                       < self.config.defensive_fraction).to(self.device)
+            if bool(uniform.any()):
+                y = torch.where(uniform[:, None], z, y)
+                log_g = log_g.clone()
+                log_g[uniform] = self.flow.log_density(z[uniform], labels[uniform])
+            log_g = self._mix(log_g)
         y64 = np.clip(y.detach().to("cpu", torch.float64).numpy(), 0.0, _BELOW_ONE)
         r, vegas_density = self.grid_layer.map(channel, y64)
         batch = self.integrand(channel, r)
@@ -192,6 +205,17 @@ class MadnisSampler:
         density = np.exp(log_g.to("cpu", torch.float64).numpy()) * vegas_density
         return DrawnChannel(channel, y, log_g, r, density, f_y, np.asarray(batch.channel_prior, dtype=np.float64),
                             np.asarray(batch.features, dtype=np.float64), batch.payload, n_bad)
+
+    def _mix(self, log_q_flow: torch.Tensor) -> torch.Tensor:
+        """``log((1 - e) q_flow + e)``: the density of the defensive mixture in ``y``."""
+        e = self.config.defensive_fraction
+        if e <= 0:
+            return log_q_flow
+        return torch.logaddexp(log_q_flow + math.log1p(-e), torch.full_like(log_q_flow, math.log(e)))
+
+    def log_density_y(self, y: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        """``log q(y | c)`` ``(n,)`` of the sampler in flow space (flow, or its defensive mixture)."""
+        return self._mix(self.flow.log_density(y, channel))
 
     def tensor(self, array: np.ndarray) -> torch.Tensor:
         """``array`` as a tensor of the network dtype on the device."""
@@ -274,7 +298,7 @@ class MadnisSampler:
         """The sampling density ``q_c(r)`` ``(n,)`` float64 of channel ``channel`` at ``r`` ``(n, dim)``."""
         y, layer_density = self.grid_layer.invmap(channel, r)
         labels = torch.full((r.shape[0],), channel, dtype=torch.int64, device=self.device)
-        log_q = self.flow.log_density(self.tensor(y), labels).to("cpu", torch.float64).numpy()
+        log_q = self.log_density_y(self.tensor(y), labels).to("cpu", torch.float64).numpy()
         return np.exp(log_q) * layer_density
 
     # -- persistence -----------------------------------------------------------

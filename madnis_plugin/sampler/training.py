@@ -139,7 +139,7 @@ class Trainer:
 
     def _loss(self, batch: dict[str, torch.Tensor], train_channel_weights: bool = True) -> torch.Tensor:
         s = self.s
-        log_q = s.flow.log_density(batch["y"], batch["channel"])
+        log_q = s.log_density_y(batch["y"], batch["channel"])
         # The channel-weight network learns from fresh points only: on the few
         # buffered samples, re-used for many steps, it overfits (measured on
         # ttbar_dilepton: unweighting efficiency 0.012 with, 0.04 without).

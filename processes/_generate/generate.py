@@ -603,6 +603,7 @@ def _write_json(folder, name, spec, n_external, incoming, groups):
         "name": name,
         "description": spec["description"],
         "mg5_process": spec["mg5_process"],
+        **({"onshell_resonances": spec["onshell_resonances"]} if "onshell_resonances" in spec else {}),
         "sources": [f"{name}.c"],
         "collider": spec["collider"],
         "n_incoming": incoming,

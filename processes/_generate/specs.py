@@ -115,5 +115,7 @@ PROCESSES: dict[str, dict] = {
         ],
         # legs 0-based: 2 b, 3 e+, 4 ve, 5 b~, 6 mu-, 7 vm~
         "require_clusters": [((2, 3, 4), 6), ((5, 6, 7), 6), ((3, 4), 24), ((6, 7), 24)],
+        # Decay-chain syntax: MadGraph keeps these within bwcutoff widths of their poles.
+        "onshell_resonances": [6, -6, 24, -24],
     },
 }
