@@ -46,8 +46,17 @@ def _vegas_estimate(name: str, single_channel: bool, seed: int, iterations: int,
     return result.cross_section, result.error
 
 
+#: Where one flat channel per group cannot resolve the process at this budget, its
+#: estimate and error are meaningless; such a process is checked another way.
+FLAT_UNRESOLVED = {
+    "ttbar_dilepton": "four narrow resonances: flat gives 0.92 +- 0.82 pb against 5.69 +- 0.03 pb; checked "
+                      "against one diagram map per group in test_ttbar_dilepton_multichannel_agrees_with_...",
+}
+
+
 def _comparison_params() -> list:
-    return [pytest.param(name, marks=() if name in FAST_COMPARISON else pytest.mark.slow) for name in PROCESSES]
+    return [pytest.param(name, marks=(pytest.mark.skip(reason=FLAT_UNRESOLVED[name]),) if name in FLAT_UNRESOLVED
+                         else () if name in FAST_COMPARISON else (pytest.mark.slow,)) for name in PROCESSES]
 
 
 @pytest.mark.parametrize("name", _comparison_params())
