@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from madnis_plugin.phasespace.invariants import BreitWigner, PowerLaw, RamboDiet, TChannel, Uniform
+from madnis_plugin.phasespace.invariants import BreitWigner, PowerLaw, RamboDiet, Resonance, TChannel, Uniform
 from madnis_plugin.phasespace.kinematics import (
     boost_from_rest,
     boost_to_rest,
@@ -27,6 +27,8 @@ SAMPLERS = {
     "uniform": (Uniform(), 10.0, 5000.0),
     "breit_wigner_inside": (BreitWigner(91.1876, 2.4952), 50.0**2, 150.0**2),
     "breit_wigner_below_pole": (BreitWigner(125.0, 0.00407), 0.0, 0.06**2),
+    "resonance_pole_in_range": (Resonance(173.0, 1.4915), 85.0**2, 400.0**2),
+    "resonance_at_threshold": (Resonance(173.0, 1.4915), 173.0**2, 600.0**2),
     "power_law_from_zero": (PowerLaw(0.0, 0.8), 0.0, 1e4),
     "power_law_log": (PowerLaw(0.0, 1.0), 100.0, 1e6),
     "t_channel_massless": (TChannel(0.0, 0.8), -2.5e5, 0.0),
@@ -118,3 +120,19 @@ def test_stable_products_keep_precision_for_collinear_massless_pairs():
 
 def test_two_body_momentum_matches_the_kallen_function():
     assert two_body_momentum(np.array(10.0), 3.0, 4.0) == pytest.approx(np.sqrt((100 - 49) * (100 - 1)) / 20)
+
+
+def test_resonance_is_a_breit_wigner_around_a_reachable_pole_and_a_power_law_above_threshold():
+    # t -> b W can reach the top pole: Breit-Wigner. t* -> t g starts at M^2: the
+    # propagator is 1 / (s - M^2) there, and the density follows (s - M^2)^-nu.
+    top = Resonance(173.0, 1.4915, nu=0.5)
+    r = np.random.default_rng(6).random(1000)
+    lo, hi = np.full_like(r, 85.0**2), np.full_like(r, 400.0**2)
+    np.testing.assert_array_equal(top.map(r, lo, hi)[1], BreitWigner(173.0, 1.4915).map(r, lo, hi)[1])
+    lo = np.full_like(r, 173.0**2)
+    s, jac = top.map(r, lo, hi)
+    tail = PowerLaw(173.0**2, 0.5)
+    np.testing.assert_array_equal(jac, tail.map(r, lo, hi)[1])
+    # density 1/jac proportional to (s - M^2)^-0.5
+    ratio = jac / (s - 173.0**2) ** 0.5
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)

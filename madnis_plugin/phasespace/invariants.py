@@ -6,6 +6,8 @@ and the same Jacobian. They are the building blocks of the channel maps, shaped
 like the propagator they flatten:
 
 * :class:`BreitWigner` -- a massive s-channel propagator (arctan map);
+* :class:`Resonance` -- the same where the pole is in range, a power law above
+  threshold where it is not (``t* -> t g``);
 * :class:`PowerLaw` -- a massless s-channel propagator or the partonic ``s-hat``,
   density ``(s - pole)^-nu``;
 * :class:`TChannel` -- a space-like (t-channel) propagator, density ``(m^2 - t)^-nu``;
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["InvariantSampler", "Uniform", "BreitWigner", "PowerLaw", "TChannel", "RamboDiet"]
+__all__ = ["InvariantSampler", "Uniform", "BreitWigner", "Resonance", "PowerLaw", "TChannel", "RamboDiet"]
 
 
 def _finalise(s: np.ndarray, jac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +184,46 @@ class PowerLaw(InvariantSampler):
         pole, a, b = self._range(lo, hi)
         r, jac = _power_inverse(np.maximum(s - pole, 0.0), a, b, self.nu)
         return _clean_inverse(r, jac, hi >= lo)
+
+
+@dataclass(frozen=True)
+class Resonance(InvariantSampler):
+    """A massive s-channel propagator: Breit-Wigner where its pole is in range, power law where not.
+
+    Where the range starts at or above the pole (a top radiating a gluon,
+    ``t* -> t g``: the range begins at ``M^2`` exactly), the propagator is
+    ``1 / (s - M^2)`` above threshold, not a peak: a Breit-Wigner there
+    falls like ``(s - M^2)^-2`` and starves the tail. So, per point, the
+    Breit-Wigner is used where ``M^2 > lo + M Gamma`` and the power law
+    ``(s - M^2)^-nu`` otherwise; both are exact bijections of ``[lo, hi]``,
+    and the choice depends on ``lo`` only, so the density stays exact.
+
+    Args:
+        mass: pole mass ``M`` (GeV, > 0).
+        width: width ``Gamma`` (GeV, > 0).
+        nu: exponent of the power law above threshold.
+    """
+
+    mass: float
+    width: float
+    nu: float = 0.5
+
+    def _parts(self, lo):
+        peak = BreitWigner(self.mass, self.width)
+        tail = PowerLaw(pole=self.mass**2, nu=self.nu)
+        return peak, tail, self.mass**2 > lo + self.mass * self.width
+
+    def map(self, r, lo, hi):
+        peak, tail, in_range = self._parts(lo)
+        s_peak, jac_peak = peak.map(r, lo, hi)
+        s_tail, jac_tail = tail.map(r, lo, hi)
+        return np.where(in_range, s_peak, s_tail), np.where(in_range, jac_peak, jac_tail)
+
+    def inverse(self, s, lo, hi):
+        peak, tail, in_range = self._parts(lo)
+        r_peak, jac_peak = peak.inverse(s, lo, hi)
+        r_tail, jac_tail = tail.inverse(s, lo, hi)
+        return np.where(in_range, r_peak, r_tail), np.where(in_range, jac_peak, jac_tail)
 
 
 @dataclass(frozen=True)

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .invariants import BreitWigner, InvariantSampler, PowerLaw
+from .invariants import BreitWigner, InvariantSampler, PowerLaw, Resonance
 from .tree import MASSLESS_POWER
 
 __all__ = ["MomentumFractions", "shat_sampler"]
 
 
 def shat_sampler(resonance: InvariantSampler | None, shat_min: float) -> InvariantSampler:
-    """The ``s-hat`` sampler: ``resonance`` if it is a Breit-Wigner, else a power law.
+    """The ``s-hat`` sampler: ``resonance`` if it is a massive resonance, else a power law.
 
     The power law is logarithmic (``d s-hat / s-hat``, roughly the falling parton
     luminosity) when ``shat_min > 0`` and ``s-hat^-0.8`` otherwise.
     """
-    if isinstance(resonance, BreitWigner):
+    if isinstance(resonance, (BreitWigner, Resonance)):
         return resonance
     return PowerLaw(pole=0.0, nu=1.0 if shat_min > 0 else MASSLESS_POWER)
 

@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from .invariants import BreitWigner, InvariantSampler, PowerLaw, RamboDiet, TChannel, Uniform
+from .invariants import InvariantSampler, PowerLaw, RamboDiet, Resonance, TChannel, Uniform
 from .kinematics import (
     angles_of,
     boost_from_rest,
@@ -57,6 +57,10 @@ MassWidth = Callable[[int], tuple[float, float]]
 #: Exponent of the power-law maps of massless s- and t-channel propagators: just
 #: below 1 so that ranges reaching the pole stay integrable.
 MASSLESS_POWER = 0.8
+#: Exponent of the power law of a massive s-channel propagator above a threshold at
+#: its pole (``t* -> t g``): flatter than the ``1 / (s - M^2)`` it follows, and with
+#: ``s - M^2 ~ r^2`` near the pole, ``s`` keeps the digits its inverse needs.
+ABOVE_THRESHOLD_POWER = 0.5
 #: A massive propagator without a width is flattened with this fraction of its
 #: mass as width (any width gives an exact density; this one keeps the map smooth).
 ZERO_WIDTH_FRACTION = 1e-2
@@ -70,7 +74,8 @@ def propagator_sampler(pdg: int, mass_width: MassWidth) -> InvariantSampler:
         return PowerLaw(pole=0.0, nu=MASSLESS_POWER)
     mass, width = mass_width(abs(pdg))
     if mass > 0:
-        return BreitWigner(mass=mass, width=width if width > 0 else ZERO_WIDTH_FRACTION * mass)
+        return Resonance(mass=mass, width=width if width > 0 else ZERO_WIDTH_FRACTION * mass,
+                         nu=ABOVE_THRESHOLD_POWER)
     return PowerLaw(pole=0.0, nu=MASSLESS_POWER)
 
 
