@@ -78,6 +78,16 @@ def test_negligible_channel_is_dropped_and_the_estimate_stays_unbiased():
     assert abs(res.cross_section - toy.exact_integral) < 5 * res.error
 
 
+def test_dropping_stops_at_the_total_share_cap():
+    # Channel 1 carries 0.4% < drop_threshold; with a cap of 0.2% on the total
+    # share handed to other channels it must stay, with 1% it goes.
+    toy = BreitWignerPeaks(amplitudes=(1.0, 0.004))
+    kept = trained(toy, SMALL.replace(drop_max_total=0.002))
+    assert kept.active.all() and kept.history["dropped_share"] == 0.0
+    dropped = trained(toy, SMALL.replace(drop_max_total=0.01))
+    assert not dropped.active[1] and 0.002 < dropped.history["dropped_share"] < 0.01
+
+
 def test_same_seed_gives_the_same_result_and_global_torch_state_is_untouched():
     toy = BreitWignerPeaks()
     before = torch.random.get_rng_state().clone()

@@ -57,6 +57,8 @@ class MadnisConfig:
     learn_channel_weights: bool = _key(True, "train alpha_c = prior_c exp(NN_c) / sum jointly", "channels")
     drop_threshold: float = _key(0.01, "drop channels whose share of the integral is below this", "channels")
     drop_interval: int = _key(100, "check for channels to drop every this many steps (0: never)", "channels")
+    drop_max_total: float = _key(0.01, "largest share of the integral that dropped channels may carry in total",
+                                 "channels")
     # Networks
     flow_bins: int = _key(10, "rational-quadratic spline bins per coordinate", "network")
     flow_hidden: int = _key(32, "hidden width of the coupling networks", "network")

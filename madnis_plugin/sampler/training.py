@@ -156,6 +156,18 @@ class Trainer:
         # Never drop the last channels: keep the largest one at least.
         if candidates.sum() >= s.active.sum():
             candidates[int(np.argmax(np.where(s.active, shares, -1)))] = False
+        # The share of the integral handed to other channels' maps, in total, stays
+        # below drop_max_total: smallest channels first (measured on ttbar_jet: with
+        # 30 of 45 channels dropped, ~10% of the integral, the estimate came out 4%
+        # low with an error that did not show it).
+        dropped = s.history.setdefault("dropped_share", 0.0)
+        for c in sorted(np.nonzero(candidates)[0], key=lambda k: shares[k]):
+            share = shares[c] * (1.0 - dropped)
+            if dropped + share > self.cfg.drop_max_total:
+                candidates[c] = False
+            else:
+                dropped += share
+        s.history["dropped_share"] = dropped
         event = {"step": s.trained_steps, "shares_before": shares.tolist(),
                  "dropped": np.nonzero(candidates)[0].tolist()}
         if candidates.any():
