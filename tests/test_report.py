@@ -74,7 +74,7 @@ def madnis_run(tmp_path_factory) -> Path:
     folder = output("ee_mumu", tmp_path_factory.mktemp("report") / "madnis")
     _set_card(folder / "Cards" / "madnis_card.dat", {
         "vegas_iterations": 2, "vegas_points": 2000, "batch_size": 256, "drop_interval": 4,
-        "drop_threshold": 0.2, "flow_hidden": 8, "cwnet_hidden": 8})
+        "drop_threshold": 0.2, "drop_max_total": 0.2, "flow_hidden": 8, "cwnet_hidden": 8})
     launch(folder, nevents=60, points=3000, train_batches=8, integrator="madnis", report_points=3000, **QUIET)
     return folder / "Events" / "run_01"
 

@@ -160,9 +160,9 @@ class Trainer:
         # below drop_max_total: smallest channels first (measured on ttbar_jet: with
         # 30 of 45 channels dropped, ~10% of the integral, the estimate came out 4%
         # low with an error that did not show it).
-        dropped = s.history.setdefault("dropped_share", 0.0)
+        dropped = float(s.history.setdefault("dropped_share", 0.0))
         for c in sorted(np.nonzero(candidates)[0], key=lambda k: shares[k]):
-            share = shares[c] * (1.0 - dropped)
+            share = float(shares[c]) * (1.0 - dropped)
             if dropped + share > self.cfg.drop_max_total:
                 candidates[c] = False
             else:
