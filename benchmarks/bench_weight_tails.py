@@ -23,11 +23,8 @@ import torch
 from bench_physics_samplers import SETTINGS
 from madnis_plugin import api
 from madnis_plugin.resources import default_card
+from madnis_plugin.phasespace.kinematics import invariant_mass, minkowski_square
 from madnis_plugin.sampler import VegasSampler
-
-
-def _mass2(q: np.ndarray) -> np.ndarray:
-    return q[..., 0] ** 2 - (q[..., 1:] ** 2).sum(-1)
 
 
 def main() -> None:
@@ -57,11 +54,11 @@ def main() -> None:
             "weight_over_mean": float(w[i] / w.mean()),
             "group_pdg": list(integrand.groups[integrand.channels[c].group].subprocesses[0].pdg),
             "x1": float(batch.payload["x1"][i]), "x2": float(batch.payload["x2"][i]),
-            "sqrt_shat": float(np.sqrt(max(_mass2(q[0] + q[1]), 0.0))),
+            "sqrt_shat": float(invariant_mass(q[0] + q[1])),
             "pt": np.round(np.hypot(fs[:, 1], fs[:, 2]), 3).tolist(),
             "rapidity": np.round(0.5 * np.log((fs[:, 0] + fs[:, 3]) / (fs[:, 0] - fs[:, 3])), 3).tolist(),
-            "mass": np.round(np.sqrt(np.maximum(_mass2(fs), 0.0)), 3).tolist(),
-            "t_beam_last": [float(_mass2(q[0] - q[-1])), float(_mass2(q[1] - q[-1]))],
+            "mass": np.round(invariant_mass(fs), 3).tolist(),
+            "t_beam_last": [float(minkowski_square(q[0] - q[-1])), float(minkowski_square(q[1] - q[-1]))],
         })
     result = vegas.integrate(points=args.points)
     print(json.dumps({"benchmark": "weight_tails", "process": args.process, "seed": args.seed,

@@ -39,6 +39,7 @@ from .cards import RunCard
 from .interface import IntegrandBatch
 from .phasespace import build_channel, fold_equivalent_channels
 from .phasespace.folding import identical_particle_permutations
+from .phasespace.kinematics import invariant_mass
 from .process import Diagram, Process
 
 __all__ = ["GEV2_TO_PB", "Channel", "CollisionIntegrand", "IntegrandError"]
@@ -173,7 +174,7 @@ class CollisionIntegrand:
         windows = []
         diagrams = [d for d in group.diagrams if not d.four_point]
         for pdg in process.metadata.onshell_resonances:
-            legs = next((d.s_channel_legs(pdg) for d in diagrams if d.s_channel_legs(pdg) is not None), None)
+            legs = next((found for d in diagrams if (found := d.s_channel_legs(pdg)) is not None), None)
             if legs is None:
                 raise IntegrandError(f"{process.name}: no s-channel {pdg} in the diagrams of subprocess "
                                      f"{group.subprocesses[0].pdg}, but the metadata forces it on shell")
@@ -198,12 +199,12 @@ class CollisionIntegrand:
         passes = np.zeros((n, len(pdgs)), dtype=bool)
         physical = np.flatnonzero(ok)  # invalid points carry all-zero momenta: keep them out of the cuts
         if physical.size:
+            p_physical = momenta[physical]
             passes[physical] = np.stack(
-                [self.cuts.passes(momenta[physical], pdg, masses=self.process.masses,
+                [self.cuts.passes(p_physical, pdg, masses=self.process.masses,
                                   exempt=self._exempt_legs[ch.group]) for pdg in pdgs], axis=1)
             for legs, mass, width in self._onshell_windows[ch.group]:
-                q = momenta[physical][:, list(legs), :].sum(axis=1)
-                m = np.sqrt(np.maximum(q[:, 0] ** 2 - (q[:, 1:] ** 2).sum(axis=1), 0.0))
+                m = invariant_mass(p_physical[:, list(legs), :].sum(axis=1))
                 passes[physical] &= (np.abs(m - mass) < self._bwcutoff * width)[:, None]
         live = passes.any(axis=1)
 

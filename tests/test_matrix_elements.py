@@ -266,7 +266,7 @@ def test_gg_ggg_matches_parke_taylor_sum() -> None:
 
 
 def _two_body_decays(parent: np.ndarray, m1: float, m2: float, rng: np.random.Generator):
-    """Isotropic two-body decays of ``parent`` (n, 4) into masses m1, m2."""
+    """Isotropic two-body decays of ``parent`` (n, 4) into masses m1, m2 (a parent at rest included)."""
     mass = np.sqrt(minkowski(parent, parent))
     q = np.sqrt((mass ** 2 - (m1 + m2) ** 2) * (mass ** 2 - (m1 - m2) ** 2)) / (2 * mass)
     cos = rng.uniform(-1, 1, len(parent))
@@ -282,7 +282,7 @@ def _two_body_decays(parent: np.ndarray, m1: float, m2: float, rng: np.random.Ge
     for p in rest:
         bp = (beta * p[:, 1:]).sum(-1)
         e = gamma * (p[:, 0] + bp)
-        v = p[:, 1:] + ((gamma - 1) * bp / b2 + gamma * p[:, 0])[:, None] * beta
+        v = p[:, 1:] + ((gamma - 1) * bp / np.where(b2 > 0, b2, 1.0) + gamma * p[:, 0])[:, None] * beta
         out.append(np.concatenate([e[:, None], v], axis=-1))
     return out
 

@@ -64,7 +64,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_matrix_elements import SM, load, minkowski, rambo
+from test_matrix_elements import SM, _two_body_decays, load, minkowski, rambo
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-10
@@ -218,27 +218,6 @@ def dilepton_me2(pdgs, p, sm: SM, mt, wt, mb, alpha_s, width_t=None, sign=THREE_
 
 # -------------------------------------------------------------- points --
 
-def _two_body(parent, m1, m2, rng):
-    """Isotropic two-body decay of parent (n, 4) into masses m1, m2 (lab momenta)."""
-    mass = np.sqrt(minkowski(parent, parent))
-    q = np.sqrt((mass ** 2 - (m1 + m2) ** 2) * (mass ** 2 - (m1 - m2) ** 2)) / (2 * mass)
-    cos = rng.uniform(-1, 1, len(parent))
-    phi = rng.uniform(0, 2 * np.pi, len(parent))
-    sin = np.sqrt(1 - cos ** 2)
-    direction = np.stack([sin * np.cos(phi), sin * np.sin(phi), cos], axis=-1)
-    beta = parent[:, 1:] / parent[:, :1]
-    b2 = (beta ** 2).sum(-1)
-    gamma = 1 / np.sqrt(1 - b2)
-    out = []
-    for m, sign in ((m1, 1.0), (m2, -1.0)):
-        rest_e, rest_v = np.sqrt(m ** 2 + q ** 2), sign * q[:, None] * direction
-        bp = (beta * rest_v).sum(-1)
-        e = gamma * (rest_e + bp)
-        v = rest_v + ((gamma - 1) * bp / np.where(b2 > 0, b2, 1.0) + gamma * rest_e)[:, None] * beta
-        out.append(np.concatenate([e[:, None], v], axis=-1))
-    return out
-
-
 def resonant_points(n, mt, wt, mw, ww, mb, rng):
     """(n, 8, 4) momenta in the partonic c.m. frame, beams along +-z, tops and Ws
     off shell by up to three widths, sqrt(s) in 500-1000 GeV."""
@@ -248,11 +227,11 @@ def resonant_points(n, mt, wt, mw, ww, mb, rng):
     zero = np.zeros(n)
     beams = np.stack([np.stack([sqrt_s / 2, zero, zero, sqrt_s / 2], -1),
                       np.stack([sqrt_s / 2, zero, zero, -sqrt_s / 2], -1)], axis=1)
-    top, antitop = _two_body(beams.sum(1), m_top[0], m_top[1], rng)
-    b, w_plus = _two_body(top, mb, m_w[0], rng)
-    e_plus, nu = _two_body(w_plus, 0.0, 0.0, rng)
-    b_bar, w_minus = _two_body(antitop, mb, m_w[1], rng)
-    mu, nu_bar = _two_body(w_minus, 0.0, 0.0, rng)
+    top, antitop = _two_body_decays(beams.sum(1), m_top[0], m_top[1], rng)
+    b, w_plus = _two_body_decays(top, mb, m_w[0], rng)
+    e_plus, nu = _two_body_decays(w_plus, 0.0, 0.0, rng)
+    b_bar, w_minus = _two_body_decays(antitop, mb, m_w[1], rng)
+    mu, nu_bar = _two_body_decays(w_minus, 0.0, 0.0, rng)
     return np.concatenate([beams, np.stack([b, e_plus, nu, b_bar, mu, nu_bar], axis=1)], axis=1)
 
 
@@ -310,9 +289,9 @@ def test_self_check_top_decay_trace_is_v_minus_a() -> None:
     # the wrong chirality would give 16 (t.ve)(b.e+).
     rng = np.random.default_rng(5)
     mt, mb, mw = 173.0, 4.7, 80.4
-    top = _two_body(np.array([[900.0, 0, 0, 0]] * 6), mt, mt, rng)[0]
-    b, w = _two_body(top, mb, mw, rng)
-    e_plus, nu = _two_body(w, 0.0, 0.0, rng)
+    top = _two_body_decays(np.array([[900.0, 0, 0, 0]] * 6), mt, mt, rng)[0]
+    b, w = _two_body_decays(top, mb, mw, rng)
+    e_plus, nu = _two_body_decays(w, 0.0, 0.0, rng)
     vertex = np.einsum("aij,jk->aik", GAMMA_LOW, P_L)
     amps = np.broadcast_to(vertex, (6, 4, 4, 4))
     heavy = np.einsum("aij,njk->naik", vertex, slash(top) + mt * ONE)  # gamma_a P_L (t + mt)

@@ -208,22 +208,23 @@ class Resonance(InvariantSampler):
     width: float
     nu: float = 0.5
 
-    def _parts(self, lo):
-        peak = BreitWigner(self.mass, self.width)
-        tail = PowerLaw(pole=self.mass**2, nu=self.nu)
-        return peak, tail, self.mass**2 > lo + self.mass * self.width
+    def _either(self, method: str, x, lo, hi):
+        in_range = self.mass**2 > lo + self.mass * self.width
+        peak = lambda: getattr(BreitWigner(self.mass, self.width), method)(x, lo, hi)  # noqa: E731
+        tail = lambda: getattr(PowerLaw(pole=self.mass**2, nu=self.nu), method)(x, lo, hi)  # noqa: E731
+        # A propagator is almost always on one side for the whole batch: evaluate one map then.
+        if np.all(in_range):
+            return peak()
+        if not np.any(in_range):
+            return tail()
+        (a_peak, jac_peak), (a_tail, jac_tail) = peak(), tail()
+        return np.where(in_range, a_peak, a_tail), np.where(in_range, jac_peak, jac_tail)
 
     def map(self, r, lo, hi):
-        peak, tail, in_range = self._parts(lo)
-        s_peak, jac_peak = peak.map(r, lo, hi)
-        s_tail, jac_tail = tail.map(r, lo, hi)
-        return np.where(in_range, s_peak, s_tail), np.where(in_range, jac_peak, jac_tail)
+        return self._either("map", r, lo, hi)
 
     def inverse(self, s, lo, hi):
-        peak, tail, in_range = self._parts(lo)
-        r_peak, jac_peak = peak.inverse(s, lo, hi)
-        r_tail, jac_tail = tail.inverse(s, lo, hi)
-        return np.where(in_range, r_peak, r_tail), np.where(in_range, jac_peak, jac_tail)
+        return self._either("inverse", s, lo, hi)
 
 
 @dataclass(frozen=True)

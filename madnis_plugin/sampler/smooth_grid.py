@@ -32,8 +32,7 @@ import numpy as np
 import torch
 
 from madnis_plugin.sampler.flows import rq_segment
-
-_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+from madnis_plugin.sampler.vegas_sampler import _BELOW_ONE
 
 
 class SmoothGrids:
