@@ -15,9 +15,13 @@ the relative standard deviation of the weights, the unweighting efficiency
 (0.1% overweight rule), cross section and error, calls and wall time per phase,
 and the ratios VEGAS / MADNIS (rel_std) and MADNIS / VEGAS (efficiency).
 
+With ``--peer`` the ``madnis`` package (PyPI 1.0.0) also trains on the same
+integrand with settings matched to the card (``benchmarks/peer.py``) and is
+reported beside ours, with the ratios ours / peer.
+
 Usage:
     python benchmarks/bench_physics_samplers.py [--processes ...] [--train-batches N] [--points N]
-        [--set KEY=VALUE ...]   (madnis card values, e.g. --set vegas_layer=exact)
+        [--set KEY=VALUE ...]   (madnis card values, e.g. --set vegas_layer=exact)  [--peer]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from madnis_plugin import api
 from madnis_plugin.resources import default_card
 from madnis_plugin.sampler import MadnisSampler, VegasSampler, read_madnis_card
 from madnis_plugin.sampler.config import parse_madnis_card
+from peer import run_peer, warm_up
 
 MW = 80.41900244575616
 
@@ -60,7 +65,8 @@ def summary(sampler, result, wall: float) -> dict:
     }
 
 
-def run(name: str, train_batches: int | None, points: int, seed: int, card_changes: dict | None = None) -> dict:
+def run(name: str, train_batches: int | None, points: int, seed: int, card_changes: dict | None = None,
+        peer: bool = False) -> dict:
     setup = api.prepare_run(name, run_card=default_card("run_card_pp.dat"), seed=seed,
                             overrides=SETTINGS[name])
     config = read_madnis_card(default_card("madnis_card.dat"))
@@ -74,6 +80,7 @@ def run(name: str, train_batches: int | None, points: int, seed: int, card_chang
     madnis.train()
     madnis_result = madnis.integrate(points=points)
     madnis_wall = time.perf_counter() - start
+    madnis_train_wall = sum(madnis.phases[p].wall_s for p in ("vegas", "training") if p in madnis.phases)
     training_calls = sum(madnis.phases[p].n_calls for p in ("vegas", "training") if p in madnis.phases)
 
     start = time.perf_counter()
@@ -91,6 +98,17 @@ def run(name: str, train_batches: int | None, points: int, seed: int, card_chang
                                                  / max(vegas_result.unweighting_efficiency, 1e-300))
     out["pull"] = ((madnis_result.cross_section - vegas_result.cross_section)
                    / math.hypot(madnis_result.error, vegas_result.error))
+    if peer:
+        peer_result, peer_wall, peer_calls = run_peer(setup.integrand, config, seed, points,
+                                                      unit=vegas_result.cross_section)
+        out["madnis_1_0_0"] = {"cross_section_pb": peer_result.cross_section, "error_pb": peer_result.error,
+                               "rel_std": peer_result.rel_std,
+                               "unweighting_efficiency": peer_result.unweighting_efficiency,
+                               "train_calls": peer_calls, "train_wall_s": peer_wall}
+        out["ours_over_peer"] = {"rel_std": madnis_result.rel_std / peer_result.rel_std,
+                                 "unweighting_efficiency": (madnis_result.unweighting_efficiency
+                                                            / max(peer_result.unweighting_efficiency, 1e-300)),
+                                 "train_wall": madnis_train_wall / peer_wall}
     return out
 
 
@@ -103,14 +121,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="madnis card values for the neural sampler, e.g. vegas_layer=exact")
+    parser.add_argument("--peer", action="store_true", help="also run the madnis 1.0.0 package")
     args = parser.parse_args()
     card_changes = dict(item.split("=", 1) for item in args.set)
     torch.set_num_threads(args.threads)
+    warm_up()
     results = {}
     for name in args.processes:
-        results[name] = run(name, args.train_batches, args.points, args.seed, card_changes)
-        print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if 'ratio' in k or k == 'pull'})}",
-              file=sys.stderr)
+        results[name] = run(name, args.train_batches, args.points, args.seed, card_changes, args.peer)
+        headline = {k: v for k, v in results[name].items() if "ratio" in k or k in ("pull", "ours_over_peer")}
+        print(f"{name}: {json.dumps(headline)}", file=sys.stderr)
     print(json.dumps({"benchmark": "physics_samplers", "train_batches": args.train_batches,
                       "points": args.points, "threads": args.threads, "card_changes": card_changes, "results": results}, indent=1))
 

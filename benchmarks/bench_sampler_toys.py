@@ -7,13 +7,8 @@ and sampler: cross section, error, pull against the exact integral, relative
 standard deviation, unweighting efficiency (0.1% overweight rule), overweight
 share, integrand calls and wall time per phase.
 
-With ``--peer``, the ``madnis`` package (PyPI 1.0.0: ``pip install --no-deps
-madnis==1.0.0``, its only other runtime needs are numpy and torch) drives the
-same integrand with its own flows, VEGAS pretraining (folded into its flow
-with ``init_with_grid``) and buffer, with settings matched to our card
-(batch size, steps, 4 buffered steps per online one, learning rate with
-cosine decay, channel dropping, 64 VEGAS bins, VEGAS calls); our metrics are
-recomputed from its samples.
+With ``--peer``, the ``madnis`` package (PyPI 1.0.0) drives the same
+integrand with settings matched to our card (``benchmarks/peer.py``).
 
 Run::
 
@@ -33,67 +28,8 @@ import torch
 
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, VegasSampler
 from madnis_plugin.sampler.config import parse_madnis_card
-from madnis_plugin.sampler.estimate import integration_result
 from madnis_plugin.toys import toy_suite
-
-
-def run_peer(toy, cfg: MadnisConfig, seed: int, points: int) -> tuple[object, float, int]:
-    """Train and sample with the ``madnis`` package; returns our result, training wall time and calls."""
-    from madnis.integrator import Integrand, Integrator, VegasPreTraining
-
-    calls = {"n": 0}
-
-    def evaluate(x: torch.Tensor, channels: torch.Tensor | None):
-        r = x.detach().to(torch.float64).numpy()
-        ch = np.zeros(len(r), dtype=np.int64) if channels is None else channels.numpy()
-        value = np.zeros(len(r))
-        features = np.zeros((len(r), toy.n_features))
-        prior = np.zeros((len(r), toy.n_channels))
-        for c in np.unique(ch):
-            mask = ch == c
-            batch = toy(int(c), np.clip(r[mask], 0.0, np.nextafter(1.0, 0.0)))
-            value[mask], features[mask], prior[mask] = batch.value, batch.features, batch.channel_prior
-        calls["n"] += len(r)
-        as_t = lambda a: torch.as_tensor(a, dtype=x.dtype)  # noqa: E731
-        return as_t(value), as_t(features), as_t(prior)
-
-    torch.manual_seed(seed)
-    if toy.n_channels == 1:
-        integrand = Integrand(lambda x: evaluate(x, None)[0], input_dim=toy.dim)
-    else:
-        integrand = Integrand(evaluate, input_dim=toy.dim, channel_count=toy.n_channels,
-                              remapped_dim=toy.n_features, has_channel_weight_prior=True)
-    steps = cfg.train_batches
-    buffered = round(cfg.buffered_fraction / (1 - cfg.buffered_fraction))
-    integrator = Integrator(
-        integrand, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, steps, eta_min=cfg.learning_rate * cfg.lr_min_factor),
-        buffer_capacity=cfg.buffer_capacity * toy.n_channels, buffered_steps=buffered,
-        channel_dropping_threshold=cfg.drop_threshold if toy.n_channels > 1 else 0.0,
-        channel_dropping_interval=cfg.drop_interval, train_channel_weights=toy.n_channels > 1,
-        flow_kwargs={"bins": cfg.flow_bins, "units": cfg.flow_hidden, "layers": cfg.flow_layers},
-        dtype=torch.float32)
-    start = time.perf_counter()
-    pretraining = VegasPreTraining(integrator, bins=cfg.vegas_bins)
-    pretraining.rng = np.random.default_rng(seed)
-    pretraining.train([cfg.vegas_points // toy.n_channels] * cfg.vegas_iterations)
-    pretraining.initialize_integrator()
-    integrator.train(steps)
-    wall = time.perf_counter() - start
-    train_calls = calls["n"]
-    with torch.no_grad():
-        samples = integrator.sample(points)
-    channels = (samples.channels.numpy() if samples.channels is not None
-                else np.zeros(len(samples.weights), dtype=np.int64))
-    counts = np.bincount(channels, minlength=toy.n_channels)
-    # The package scales weights by n / n_c so that their overall mean is the integral; undo it.
-    raw = samples.weights.to(torch.float64).numpy() * counts[channels] / len(channels)
-    per_channel = [raw[channels == c] if counts[c] else None for c in range(toy.n_channels)]
-    res = integration_result(per_channel, toy.channel_names, sampler="madnis-1.0.0",
-                             max_overweight=cfg.max_overweight)
-    res.phases = {}
-    return res, wall, train_calls
+from peer import run_peer, warm_up
 
 
 def summary(res, exact: float, train_calls: int, train_wall: float) -> dict:
@@ -124,6 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="madnis card values for our sampler, e.g. vegas_layer=exact")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    warm_up()
     changes = {k: v for k, v in (("train_batches", args.train_batches), ("channel_mode", args.channel_mode),
                                  ("loss", args.loss)) if v is not None}
     cfg = parse_madnis_card("\n".join(f"{v} = {k}" for k, v in (item.split("=", 1) for item in args.set)),

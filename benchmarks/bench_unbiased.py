@@ -1,13 +1,27 @@
-"""Pull study: are the samplers' estimates unbiased with honest errors on the toy suite?
+"""Pull study: are the samplers' estimates unbiased with honest errors?
 
-For every toy (known integral I) and seed, train a sampler, integrate with
-fresh points and record the pull ``(estimate - I) / error``.  Over the seeds
-the pulls should look like a unit Gaussian; the issue's criterion is
-``|mean| < 3 / sqrt(n_seeds)`` and ``0.6 <= std <= 1.5``.  Prints JSON.
+Toys: for every toy (known integral I) and seed, train a sampler, integrate
+with fresh points and record the pull ``(estimate - I) / error``.
+
+Built-in processes (``--processes``, default run cards): the exact integral
+is unknown, so every seed also runs an independent VEGAS integration (its own
+seed, the same VEGAS training, ``--reference-points`` points) and the pull is
+``(estimate - I_vegas) / sqrt(error^2 + error_vegas^2)``.  One shared
+high-statistics reference would not do: its own fluctuation would shift all
+twenty pulls together.
+
+Over the seeds the pulls should look like a unit Gaussian; the issue's
+criterion is ``|mean| < 3 / sqrt(n_seeds)`` and ``0.6 <= std <= 1.5``.
+Prints JSON.
 
 Run (about 15 minutes on one core with these settings)::
 
     nice python benchmarks/bench_unbiased.py --seeds 20 --train-batches 300 --points 50000
+
+and for the processes (MADNIS against VEGAS, about two hours on one core)::
+
+    nice python benchmarks/bench_unbiased.py --toys --processes all --samplers madnis \\
+        --seeds 20 --train-batches 100 --points 30000
 """
 
 from __future__ import annotations
@@ -21,8 +35,12 @@ import time
 import numpy as np
 import torch
 
+from madnis_plugin import api
+from madnis_plugin.resources import builtin_processes
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, VegasSampler
 from madnis_plugin.toys import toy_suite
+
+REFERENCE_SEED_OFFSET = 5000
 
 
 def pull_summary(pulls: list[float]) -> dict:
@@ -34,47 +52,69 @@ def pull_summary(pulls: list[float]) -> dict:
             "passes": bool(abs(mean) < 3 / math.sqrt(p.size) and 0.6 <= std <= 1.5)}
 
 
-def run_one(kind: str, toy, seed: int, args) -> tuple[float, float]:
+def run_one(kind: str, integrand, seed: int, args) -> tuple[float, float]:
     if kind == "vegas":
-        sampler = VegasSampler(toy, bins=args.vegas_bins, seed=seed)
+        sampler = VegasSampler(integrand, bins=args.vegas_bins, seed=seed)
         sampler.train(iterations=args.vegas_iterations, points_per_iteration=args.vegas_points)
     else:
         cfg = MadnisConfig(train_batches=args.train_batches, vegas_bins=args.vegas_bins,
                            vegas_iterations=args.vegas_iterations, vegas_points=args.vegas_points)
-        sampler = MadnisSampler(toy, cfg, seed=seed)
+        sampler = MadnisSampler(integrand, cfg, seed=seed)
         sampler.train()
     res = sampler.integrate(points=args.points)
     return res.cross_section, res.error
+
+
+def vegas_reference(integrand, seed: int, args) -> tuple[float, float]:
+    """An independent VEGAS estimate of ``integrand`` (the reference of one process pull)."""
+    sampler = VegasSampler(integrand, bins=args.vegas_bins, seed=REFERENCE_SEED_OFFSET + seed)
+    sampler.train(iterations=args.vegas_iterations, points_per_iteration=args.vegas_points)
+    res = sampler.integrate(points=args.reference_points)
+    return res.cross_section, res.error
+
+
+def study(name: str, integrand, reference, args, report: dict) -> None:
+    """Pulls of every sampler over the seeds against ``reference(seed)`` (value, error); into ``report``."""
+    for kind in args.samplers:
+        start = time.perf_counter()
+        pulls, references = [], []
+        for seed in range(args.seeds):
+            estimate, error = run_one(kind, integrand, 1000 + seed, args)
+            references.append(reference(seed))
+            pulls.append((estimate - references[-1][0]) / math.hypot(error, references[-1][1]))
+        summary = pull_summary(pulls)
+        summary["references"] = references
+        summary["wall_s"] = time.perf_counter() - start
+        report["results"][f"{name}/{kind}"] = summary
+        print(f"{name}/{kind}: mean {summary['mean']:+.3f} std {summary['std']:.3f} "
+              f"passes {summary['passes']}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--toys", nargs="*", default=list(toy_suite()))
+    parser.add_argument("--processes", nargs="*", default=[],
+                        help="built-in processes (default run cards), or 'all'")
     parser.add_argument("--samplers", nargs="*", default=["vegas", "madnis"])
     parser.add_argument("--train-batches", type=int, default=MadnisConfig().train_batches)
     parser.add_argument("--vegas-bins", type=int, default=64)
     parser.add_argument("--vegas-iterations", type=int, default=10)
     parser.add_argument("--vegas-points", type=int, default=10000)
     parser.add_argument("--points", type=int, default=50000)
+    parser.add_argument("--reference-points", type=int, default=200_000,
+                        help="points of each process' VEGAS reference")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     toys = toy_suite()
     report: dict = {"settings": vars(args), "results": {}}
     for name in args.toys:
-        toy = toys[name]
-        for kind in args.samplers:
-            start = time.perf_counter()
-            pulls = []
-            for seed in range(args.seeds):
-                estimate, error = run_one(kind, toy, 1000 + seed, args)
-                pulls.append((estimate - toy.exact_integral) / error)
-            summary = pull_summary(pulls)
-            summary["wall_s"] = time.perf_counter() - start
-            report["results"][f"{name}/{kind}"] = summary
-            print(f"{name}/{kind}: mean {summary['mean']:+.3f} std {summary['std']:.3f} "
-                  f"passes {summary['passes']}", file=sys.stderr, flush=True)
+        study(name, toys[name], lambda seed: (toys[name].exact_integral, 0.0), args, report)
+    processes = builtin_processes() if args.processes == ["all"] else args.processes
+    for name in processes:
+        integrand = api.prepare_run(name, seed=1).integrand
+        study(name, integrand, lambda seed: vegas_reference(integrand, seed, args), args, report)
     print(json.dumps(report, indent=1))
     return report
 

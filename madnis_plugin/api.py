@@ -5,7 +5,7 @@ that ``--json`` prints.
 
 Example:
     >>> from madnis_plugin import integrate
-    >>> res = integrate("ee_mumu", seed=1, points=20000)
+    >>> res = integrate("ee_mumu", seed=1, points=20000, train_batches=20)
     >>> sorted(k for k in res if k in ("cross_section_pb", "error_pb"))
     ['cross_section_pb', 'error_pb']
 """
@@ -28,7 +28,7 @@ from .process import Process, ProcessError, load_process
 __all__ = ["integrate", "generate", "RunSetup", "prepare_run", "UsageError", "DEFAULT_INTEGRATOR"]
 
 #: The integrator used when none is asked for.
-DEFAULT_INTEGRATOR = "vegas"
+DEFAULT_INTEGRATOR = "madnis"
 INTEGRATORS = ("vegas", "madnis")
 
 
@@ -138,7 +138,7 @@ def integrate(process: str | Path, run_card: str | Path | None = None, param_car
         process: built-in name or process folder.
         run_card, param_card: cards (defaults: the process's or the shipped ones).
         seed: overrides the run card's ``iseed``.
-        integrator: ``vegas`` or ``madnis``.
+        integrator: ``madnis`` (default) or ``vegas``.
         points: integrand evaluations of the final (fresh) estimate.
         train_batches: training budget (VEGAS iterations or flow batches).
         madnis_card: neural-sampler settings.

@@ -34,7 +34,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--param-card", metavar="FILE", help="SLHA param_card.dat (default: MadGraph sm)")
     parser.add_argument("--seed", type=int, help="random seed (default: the run card's iseed)")
     parser.add_argument("--integrator", default=None, choices=("vegas", "madnis"),
-                        help="sampler: vegas (baseline) or madnis (neural)")
+                        help="sampler: madnis (neural, the default) or vegas (baseline)")
     parser.add_argument("--points", type=int, help="integrand points of the final estimate")
     parser.add_argument("--train-batches", type=int, help="training budget (overrides the card)")
     parser.add_argument("--madnis-card", metavar="FILE", help="neural sampler settings (madnis_card.dat)")

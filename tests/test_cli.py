@@ -22,9 +22,10 @@ def test_processes_lists_the_builtin_default():
 
 
 def test_integrate_json_has_the_documented_fields():
-    result = run_cli("integrate", "ee_mumu", "--json", "--seed", "3", "--points", "20000")
+    result = run_cli("integrate", "ee_mumu", "--json", "--seed", "3", "--points", "20000", "--train-batches", "20")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
+    assert data["integrator"] == "madnis"   # the default
     for key in ("process", "cross_section_pb", "error_pb", "integrator", "n_integrand_calls", "rel_std",
                 "unweighting_efficiency", "wall_s"):
         assert key in data
@@ -34,7 +35,7 @@ def test_integrate_json_has_the_documented_fields():
 def test_generate_json_has_the_documented_fields(tmp_path):
     out = tmp_path / "ev.lhe"
     result = run_cli("generate", "ee_mumu", "-n", "20", "-o", str(out), "--json", "--seed", "2",
-                     "--points", "20000")
+                     "--points", "20000", "--train-batches", "20")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     for key in ("events_written", "file", "cross_section_pb", "error_pb", "unweighting_efficiency",
@@ -104,7 +105,7 @@ def test_interrupted_run_leaves_no_file_posing_as_complete(tmp_path, monkeypatch
         raise KeyboardInterrupt
 
     monkeypatch.setattr(lhe.LHEWriter, "write_text", interrupted_write)
-    code = main(["generate", "ee_mumu", "-n", "100000", "-o", str(out), "--points", "20000"])
+    code = main(["generate", "ee_mumu", "-n", "100000", "-o", str(out), "--points", "20000", "--integrator", "vegas"])
     assert code == 130 and calls["n"] == 1
     assert not out.exists()
     leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file()]

@@ -42,7 +42,7 @@ def analytic_born_cross_section(param_card, sqrt_s: float) -> float:
 
 @pytest.fixture(scope="module")
 def default_run():
-    return integrate("ee_mumu", seed=11, points=200_000)
+    return integrate("ee_mumu", seed=11, points=200_000, train_batches=100)   # the default (neural) sampler
 
 
 def test_cross_section_matches_analytic_born_result(default_run):
@@ -68,7 +68,7 @@ def test_integration_reports_the_documented_fields(default_run):
 @pytest.fixture(scope="module")
 def lhe_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("lhe") / "ee_mumu.lhe.gz"
-    summary = generate("ee_mumu", 300, path, seed=5, points=50_000)
+    summary = generate("ee_mumu", 300, path, seed=5, points=50_000, train_batches=100)
     return path, summary
 
 
@@ -104,6 +104,6 @@ def test_lhe_header_carries_the_cards(lhe_file):
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a, b = tmp_path / "a.lhe.gz", tmp_path / "b.lhe.gz"
-    generate("ee_mumu", 50, a, seed=21, points=20_000)
-    generate("ee_mumu", 50, b, seed=21, points=20_000)
+    generate("ee_mumu", 50, a, seed=21, points=20_000, train_batches=30)
+    generate("ee_mumu", 50, b, seed=21, points=20_000, train_batches=30)
     assert a.read_bytes() == b.read_bytes()

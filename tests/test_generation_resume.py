@@ -17,7 +17,8 @@ from madnis_plugin.events.checkpoint import ResumeError
 
 # Small, fast runs: a short VEGAS training and small batches so the run has many commits.
 RUN = dict(seed=11, train_batches=2, points=4000, batch_points=400)
-N_EVENTS = 3000
+# Production takes ~1 s of the run; the signal must land inside it, well before the file is finalised.
+N_EVENTS = 10000
 
 
 def _generate(output: Path, **extra) -> dict:
@@ -56,6 +57,7 @@ def test_killed_run_resumes_to_the_uninterrupted_file(tmp_path, reference, sig):
                 break
         time.sleep(0.05)
     assert child.poll() is None, "the run finished before it could be interrupted"
+    assert written < N_EVENTS // 2, "the run was too far along when the test looked"
     os.kill(child.pid, sig)
     child.wait(timeout=60)
     assert not output.exists(), "an interrupted run must not leave the output file"

@@ -65,7 +65,7 @@ def _set_card(path: Path, values: dict[str, object]) -> None:
 @pytest.fixture(scope="module")
 def vegas_run(tmp_path_factory) -> Path:
     folder = output("ee_mumu", tmp_path_factory.mktemp("report") / "vegas")
-    launch(folder, nevents=60, points=3000, train_batches=2, report_points=3000, **QUIET)
+    launch(folder, nevents=60, points=3000, train_batches=2, integrator="vegas", report_points=3000, **QUIET)
     return folder / "Events" / "run_01"
 
 

@@ -29,7 +29,9 @@ from madnis_plugin.runfolder import EVENTS_FILE, RESULTS_FILE, launch, next_run_
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Small budgets shared by every launch here.
-FAST = dict(points=3000, train_batches=2, report=False, say=lambda line: None)
+# The run-folder mechanics do not depend on the sampler: the quick VEGAS one (the neural
+# default is launched in tests/test_report.py).
+FAST = dict(points=3000, train_batches=2, integrator="vegas", report=False, say=lambda line: None)
 
 
 def _events(path: Path) -> list[pylhe.LHEEvent]:

@@ -177,7 +177,7 @@ def test_buffer_keeps_the_newest_samples_per_channel():
         v = torch.arange(start, start + 3, dtype=torch.float32)
         buf.add(1, v[:, None], v, torch.ones(3, 2), v[:, None], v)
     assert buf.size(0) == 0 and buf.size(1) == 5
-    assert sorted(buf.data[1]["f_y"].tolist()) == [7.0, 8.0, 9.0, 10.0, 11.0]
+    assert sorted(buf.data[1]["value"].tolist()) == [7.0, 8.0, 9.0, 10.0, 11.0]
 
 
 def test_variance_loss_on_fresh_samples_is_the_sum_of_channel_standard_deviations():

@@ -33,7 +33,7 @@ EXECUTORS = ("local", "dask")
 
 
 def run_generation(process: str | Path, n: int, output: str | Path, *, run_card: str | Path | None = None,
-                   param_card: str | Path | None = None, seed: int | None = None, integrator: str = "vegas",
+                   param_card: str | Path | None = None, seed: int | None = None, integrator: str | None = None,
                    points: int | None = None, train_batches: int | None = None,
                    madnis_card: str | Path | None = None, progress: Callable[[str], None] | None = None,
                    sampler: str | Path | None = None, save_sampler: str | Path | None = None,
@@ -52,7 +52,7 @@ def run_generation(process: str | Path, n: int, output: str | Path, *, run_card:
         batch_points: most integrand points per generation batch.
         make_sampler: ``(setup, integrator, madnis_card, train_batches, progress) -> trained sampler``.
     """
-    from ..api import UsageError, prepare_run
+    from ..api import DEFAULT_INTEGRATOR, UsageError, prepare_run
     from .checkpoint import Checkpoint
     from .generation import check_output_path, generate_events, make_plan
     from .parallel import parse_shard, run_dask, shard_events, worker_threads
@@ -61,6 +61,7 @@ def run_generation(process: str | Path, n: int, output: str | Path, *, run_card:
     if n is None or int(n) <= 0:
         raise UsageError(f"number of events must be positive, got {n}")
     n = int(n)
+    integrator = integrator or DEFAULT_INTEGRATOR
     output = check_output_path(output)
     jobs = int(jobs or 1)
     if jobs <= 0:

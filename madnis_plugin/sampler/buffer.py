@@ -1,11 +1,13 @@
 """A per-channel ring buffer of evaluated samples for buffered training steps.
 
 Every sample keeps what a later loss needs without calling the integrand
-again: the flow-space point ``y``, the integrand in flow space ``f_y = value *
-|dr/dy|`` (VEGAS layer Jacobian applied, channel weight not), the prior row,
-the features, and ``log g``, the log-density of ``y`` under the flow that drew
-it.  A buffered step reweights by ``q_now(y) / g(y)``, so reusing old samples
-is unbiased.  When a channel is full its oldest samples are overwritten.
+again, in the coordinates training works in
+(:meth:`~madnis_plugin.sampler.madnis_sampler.MadnisSampler.training_sample`):
+the ``point`` (flow-space ``y`` under a fixed VEGAS layer, ``r`` under a
+trainable one), the integrand ``value`` there (channel weight not applied),
+the prior row, the features, and ``log g``, the log-density of the point
+under the sampler that drew it.  A buffered step reweights by ``q_now / g``,
+so reusing old samples is unbiased.  When a channel is full its oldest samples are overwritten.
 
 Example:
     >>> import torch
@@ -25,7 +27,7 @@ import torch
 __all__ = ["SampleBuffer", "BufferBatch"]
 
 BufferBatch = dict[str, torch.Tensor]
-"""``channel (n,)``, ``y (n, d)``, ``f_y (n,)``, ``prior (n, C)``, ``features (n, F)``, ``log_g (n,)``."""
+"""``channel (n,)``, ``point (n, d)``, ``value (n,)``, ``prior (n, C)``, ``features (n, F)``, ``log_g (n,)``."""
 
 
 class SampleBuffer:
@@ -34,7 +36,7 @@ class SampleBuffer:
     Args:
         n_channels: number of channels ``C``.
         capacity: samples kept per channel.
-        dim: dimension of ``y``.
+        dim: dimension of the points.
         n_features: width of the features.
         dtype, device: storage of the tensors.
     """
@@ -59,25 +61,25 @@ class SampleBuffer:
         self.count[channel] = 0
         self.data[channel] = {}
 
-    def add(self, channel: int, y: torch.Tensor, f_y: torch.Tensor, prior: torch.Tensor,
+    def add(self, channel: int, point: torch.Tensor, value: torch.Tensor, prior: torch.Tensor,
             features: torch.Tensor, log_g: torch.Tensor) -> None:
         """Append ``n`` samples of ``channel`` (shapes as in :data:`BufferBatch`)."""
-        new = {"y": y, "f_y": f_y, "prior": prior, "features": features, "log_g": log_g}
+        new = {"point": point, "value": value, "prior": prior, "features": features, "log_g": log_g}
         new = {k: v[-self.capacity:].to(device=self.device, dtype=self.dtype) for k, v in new.items()}
-        n_all = y.shape[0]
-        n = new["y"].shape[0]
+        n_all = point.shape[0]
+        n = new["point"].shape[0]
         if n == 0:
             return
         self.count[channel] += n_all - n
         store = self.data[channel]
         held = self.size(channel)
         empty = not store
-        if held + n <= self.capacity and (empty or store["y"].shape[0] == held):
+        if held + n <= self.capacity and (empty or store["point"].shape[0] == held):
             for key, value in new.items():
                 store[key] = value if empty else torch.cat([store[key], value])
         else:
-            if store["y"].shape[0] < self.capacity:
-                room = self.capacity - store["y"].shape[0]
+            if store["point"].shape[0] < self.capacity:
+                room = self.capacity - store["point"].shape[0]
                 for key, value in new.items():
                     store[key] = torch.cat([store[key], torch.zeros_like(value[:1]).expand(
                         room, *value.shape[1:])])

@@ -38,8 +38,8 @@ class MadnisConfig:
     vegas_iterations: int = _key(10, "VEGAS adaptation iterations before the flow is trained", "vegas")
     vegas_points: int = _key(10000, "integrand calls per VEGAS iteration, over all channels", "vegas")
     vegas_damping: float = _key(0.5, "VEGAS alpha: how fast the grid follows the data", "vegas")
-    vegas_layer: str = _key("smooth", "exact (VEGAS' piecewise-linear map) or smooth (splines through its nodes)",
-                            "vegas")
+    vegas_layer: str = _key("trainable", "exact (VEGAS' piecewise-linear map), smooth (splines through its nodes) "
+                            "or trainable (smooth, nodes refined in training)", "vegas")
     # Training
     train_batches: int = _key(1000, "training steps (online plus buffered)", "training")
     batch_size: int = _key(1024, "points per training step, over all channels", "training")
@@ -49,6 +49,8 @@ class MadnisConfig:
     learning_rate: float = _key(1e-3, "initial Adam learning rate", "training")
     lr_schedule: str = _key("cosine", "cosine (decay to lr_min_factor) or constant", "training")
     lr_min_factor: float = _key(0.01, "final learning rate as a fraction of the initial one", "training")
+    layer_lr_factor: float = _key(3.0, "learning rate of a trainable VEGAS layer's nodes, relative to "
+                                       "learning_rate", "training")
     gradient_clip: float = _key(10.0, "largest gradient norm (0: no clipping)", "training")
     allocation_floor: float = _key(0.1, "share of points spread evenly over active channels", "training")
     defensive_fraction: float = _key(0.0, "share of points drawn past the flow, uniform into the VEGAS layer "

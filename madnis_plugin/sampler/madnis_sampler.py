@@ -8,7 +8,8 @@ piecewise-linear map (``vegas_layer = exact``, evaluated by ``vegas`` in
 float64: the untrained sampler *is* the VEGAS sampler it was initialised
 from) or a smooth spline through the same grid nodes (``vegas_layer =
 smooth``, :mod:`~madnis_plugin.sampler.smooth_grid`: same probability per
-VEGAS increment, continuous density).  The flow starts at the identity.  The weight
+VEGAS increment, continuous density), fixed or, with ``vegas_layer =
+trainable``, with nodes that training moves.  The flow starts at the identity.  The weight
 of a point is ``alpha_c(x) value / q_c(r)`` with learned channel weights
 ``alpha`` (:mod:`~madnis_plugin.sampler.channel_weights`).
 
@@ -53,7 +54,7 @@ __all__ = ["MadnisSampler", "DrawnChannel", "select_device"]
 
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_GRID_LAYERS = ("exact", "smooth")
+_GRID_LAYERS = ("exact", "smooth", "trainable")
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -73,7 +74,8 @@ class DrawnChannel:
         log_g: ``(n,)`` ``log q_flow(y)`` of the flow that drew them.
         r: ``(n, d)`` float64 hypercube points passed to the integrand.
         density: ``(n,)`` float64 ``q_c(r)``.
-        f_y: ``(n,)`` float64 ``value * |dr/dy|``, non-finite values set to 0.
+        value: ``(n,)`` float64 integrand values, non-finite ones set to 0.
+        f_y: ``(n,)`` float64 ``value * |dr/dy|``.
         prior: ``(n, C)`` float64 prior channel weights.
         features: ``(n, F)`` float64 features.
         payload: the integrand's event record.
@@ -85,6 +87,7 @@ class DrawnChannel:
     log_g: torch.Tensor
     r: np.ndarray
     density: np.ndarray
+    value: np.ndarray
     f_y: np.ndarray
     prior: np.ndarray
     features: np.ndarray
@@ -157,11 +160,38 @@ class MadnisSampler:
         self.trained_steps = 0
 
     def refresh_grid_layer(self) -> None:
-        """Rebuild the fixed layer between flow and integrand from the VEGAS grids (after they change)."""
-        if self.config.vegas_layer == "smooth":
-            self.grid_layer = SmoothGrids(self.vegas.grids.nodes())
-        else:
+        """Rebuild the layer between flow and integrand from the VEGAS grids (after they change)."""
+        if self.config.vegas_layer == "exact":
             self.grid_layer = self.vegas.grids
+        else:
+            self.grid_layer = SmoothGrids(self.vegas.grids.nodes(), trainable=self.trains_layer)
+
+    @property
+    def trains_layer(self) -> bool:
+        """Whether training moves the grid layer's nodes (``vegas_layer = trainable``)."""
+        return self.config.vegas_layer == "trainable"
+
+    def training_sample(self, drawn: DrawnChannel) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(point, integrand, log g)`` of drawn points in the coordinates training works in.
+
+        Under a fixed layer these are the flow-space ``y``, ``value |dr/dy|``
+        and ``log q_flow(y)``: the layer is a constant factor. A trainable
+        layer changes with the loss, so training works at fixed ``r`` with the
+        integrand value and ``log q_c(r)`` (float64; see :meth:`training_log_density`).
+        """
+        if not self.trains_layer:
+            return drawn.y, self.tensor(drawn.f_y), drawn.log_g
+        as64 = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
+        # A density that underflowed to 0 would give 0 * inf = nan in the loss for a zero weight.
+        return as64(drawn.r), as64(drawn.value), as64(np.log(np.maximum(drawn.density, 1e-300)))
+
+    def training_log_density(self, point: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        """``log q`` ``(n,)`` at training points (:meth:`training_sample`), differentiable in all trained parameters."""
+        if not self.trains_layer:
+            return self.log_density_y(point, channel)
+        y, log_dy_dr = self.grid_layer.inverse(channel.cpu(), point.to("cpu", torch.float64))
+        y = y.clamp(0.0, _BELOW_ONE).to(self.device, self.dtype)
+        return self.log_density_y(y, channel) + log_dy_dr.to(self.device)
 
     # -- drawing ---------------------------------------------------------------
 
@@ -175,7 +205,7 @@ class MadnisSampler:
         cat_t = lambda key: torch.cat([getattr(p, key) for p in parts])  # noqa: E731
         cat_n = lambda key: np.concatenate([getattr(p, key) for p in parts])  # noqa: E731
         return DrawnChannel(channel, cat_t("y"), cat_t("log_g"), cat_n("r"), cat_n("density"),
-                            cat_n("f_y"), cat_n("prior"), cat_n("features"),
+                            cat_n("value"), cat_n("f_y"), cat_n("prior"), cat_n("features"),
                             _concatenate_payloads([p.payload for p in parts]),
                             sum(p.n_nonfinite for p in parts))
 
@@ -197,13 +227,15 @@ class MadnisSampler:
         y64 = np.clip(y.detach().to("cpu", torch.float64).numpy(), 0.0, _BELOW_ONE)
         r, vegas_density = self.grid_layer.map(channel, y64)
         batch = self.integrand(channel, r)
-        f_y = batch.value / vegas_density
+        value = np.asarray(batch.value, dtype=np.float64)
+        f_y = value / vegas_density
         finite = np.isfinite(f_y)
         n_bad = int(n - finite.sum())
         if n_bad:
-            f_y = np.where(finite, f_y, 0.0)
+            value, f_y = np.where(finite, value, 0.0), np.where(finite, f_y, 0.0)
         density = np.exp(log_g.to("cpu", torch.float64).numpy()) * vegas_density
-        return DrawnChannel(channel, y, log_g, r, density, f_y, np.asarray(batch.channel_prior, dtype=np.float64),
+        return DrawnChannel(channel, y, log_g, r, density, value, f_y,
+                            np.asarray(batch.channel_prior, dtype=np.float64),
                             np.asarray(batch.features, dtype=np.float64), batch.payload, n_bad)
 
     def _mix(self, log_q_flow: torch.Tensor) -> torch.Tensor:
@@ -315,6 +347,8 @@ class MadnisSampler:
             "flow": {k: v.cpu() for k, v in self.flow.state_dict().items()},
             "channel_weights": {k: v.cpu() for k, v in self.channel_weights.state_dict().items()},
             "vegas_grids": torch.from_numpy(self.vegas.grids.nodes()),
+            "grid_layer": ({k: v.detach().cpu() for k, v in self.grid_layer.state_dict().items()}
+                           if self.trains_layer else {}),
             "vegas_channel_std": self.vegas.channel_std.tolist(),
             "channel_std": self.channel_std.tolist(),
             "active": self.active.tolist(),
@@ -356,6 +390,8 @@ class MadnisSampler:
                                          state["vegas_grids"].numpy())
         sampler.vegas.channel_std = np.asarray(state["vegas_channel_std"])
         sampler.refresh_grid_layer()
+        if sampler.trains_layer:
+            sampler.grid_layer.load_state_dict(state["grid_layer"])
         sampler.channel_std = np.asarray(state["channel_std"])
         sampler.active = np.asarray(state["active"], dtype=bool)
         sampler.scale = state["scale"]
