@@ -26,7 +26,11 @@ def _generate(output: Path, **extra) -> dict:
 
 
 def _child_command(output: Path) -> list[str]:
-    code = (f"from madnis_plugin import api; api.generate('ee_mumu', {N_EVENTS}, {str(output)!r}, "
+    # A shell starts background jobs with SIGINT ignored, and Python keeps an ignored SIGINT:
+    # the child gets the handler a foreground run has, so that the signal is Ctrl-C however
+    # the suite was started (`.ci/run &` failed here while a foreground run passed).
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"from madnis_plugin import api; api.generate('ee_mumu', {N_EVENTS}, {str(output)!r}, "
             f"**{RUN!r})")
     return [sys.executable, "-c", code]
 
