@@ -1,7 +1,9 @@
 """The training loop of :class:`~madnis_plugin.sampler.madnis_sampler.MadnisSampler`.
 
 1. VEGAS pretraining (first call only): the per-channel grids adapt on the
-   integrand; they become the fixed VEGAS layer under the flow.
+   integrand; they become the VEGAS layer under the flow (fixed, or with
+   ``vegas_layer = trainable`` its nodes trained with the flow, the loss
+   then evaluated at fixed ``r``).
 2. Flow and channel-weight training, ``batches`` steps of ``batch_size``
    points.  A share ``1 - buffered_fraction`` of the steps, spread evenly, are
    *online*: fresh points are drawn (allocated across active channels in
@@ -212,7 +214,7 @@ class Trainer:
         params = list(s.flow.parameters()) + (list(s.channel_weights.parameters()) if cfg.learn_channel_weights else [])
         groups = [{"params": list(params)}]
         if s.trains_layer:
-            # Measured on the toys (docs/sampler.md): 3x the networks' rate flattens the Breit-Wigner toy 8% more than 1x.
+            # Measured (docs/sampler.md): 3x the networks' rate flattens the Breit-Wigner toy 8% more than 1x.
             groups.append({"params": list(s.grid_layer.parameters()), "lr": cfg.learning_rate * cfg.layer_lr_factor})
             params += groups[-1]["params"]
         optimizer = torch.optim.Adam(groups, lr=cfg.learning_rate)
