@@ -52,7 +52,8 @@ def pull_summary(pulls: list[float]) -> dict:
             "passes": bool(abs(mean) < 3 / math.sqrt(p.size) and 0.6 <= std <= 1.5)}
 
 
-def run_one(kind: str, integrand, seed: int, args) -> tuple[float, float]:
+def run_one(kind: str, integrand, seed: int, args, points: int | None = None) -> tuple[float, float]:
+    """Train a ``kind`` sampler with the study's budget; estimate and error from ``points`` (default ``--points``)."""
     if kind == "vegas":
         sampler = VegasSampler(integrand, bins=args.vegas_bins, seed=seed)
         sampler.train(iterations=args.vegas_iterations, points_per_iteration=args.vegas_points)
@@ -61,16 +62,13 @@ def run_one(kind: str, integrand, seed: int, args) -> tuple[float, float]:
                            vegas_iterations=args.vegas_iterations, vegas_points=args.vegas_points)
         sampler = MadnisSampler(integrand, cfg, seed=seed)
         sampler.train()
-    res = sampler.integrate(points=args.points)
+    res = sampler.integrate(points=args.points if points is None else points)
     return res.cross_section, res.error
 
 
 def vegas_reference(integrand, seed: int, args) -> tuple[float, float]:
     """An independent VEGAS estimate of ``integrand`` (the reference of one process pull)."""
-    sampler = VegasSampler(integrand, bins=args.vegas_bins, seed=REFERENCE_SEED_OFFSET + seed)
-    sampler.train(iterations=args.vegas_iterations, points_per_iteration=args.vegas_points)
-    res = sampler.integrate(points=args.reference_points)
-    return res.cross_section, res.error
+    return run_one("vegas", integrand, REFERENCE_SEED_OFFSET + seed, args, points=args.reference_points)
 
 
 def study(name: str, integrand, reference, args, report: dict) -> None:
