@@ -226,6 +226,7 @@ RUN_CARD_DEFAULTS: dict[str, Any] = {
     # event generation
     "nevents": 10000, "iseed": 0, "event_norm": "average",
     "zerowidth_tchannel": True, "bwcutoff": 15.0, "cut_decays": False, "maxjetflavor": 4,
+    "sde_strategy": 2,
     # generation cuts: minimum, maximum (-1 = none)
     "ptj": 20.0, "ptb": 0.0, "pta": 10.0, "ptl": 10.0, "misset": 0.0,
     "ptjmax": -1.0, "ptbmax": -1.0, "ptamax": -1.0, "ptlmax": -1.0, "missetmax": -1.0,
@@ -258,7 +259,7 @@ RUN_CARD_DEFAULTS: dict[str, Any] = {
     "pt_min_pdg": "{}", "pt_max_pdg": "{}", "e_min_pdg": "{}", "e_max_pdg": "{}",
     "eta_min_pdg": "{}", "eta_max_pdg": "{}", "mxx_min_pdg": "{}",
     "fixed_couplings": True, "nhel": 0, "ptonium": 1.0, "etaonium": 0.6,
-    "sde_strategy": 1, "hard_survey": 0, "bias_module": "None",
+    "hard_survey": 0, "bias_module": "None",
     "dsqrt_shat": 0.0, "dsqrt_shatmax": -1.0,
     # technical
     "run_tag": "tag_1", "use_syst": True, "gridpack": False, "time_of_flight": -1.0,
@@ -287,14 +288,14 @@ SUPPORTED_PHYSICS_KEYS: frozenset[str] = frozenset({
     "lpp1", "lpp2", "ebeam1", "ebeam2", "pdlabel", "lhaid",
     "fixed_ren_scale", "fixed_fac_scale", "scale", "dsqrt_q2fact1", "dsqrt_q2fact2",
     "dynamical_scale_choice", "scalefact", "event_norm", "zerowidth_tchannel", "bwcutoff",
-    "cut_decays", "maxjetflavor",
+    "cut_decays", "maxjetflavor", "sde_strategy",
 }) | SUPPORTED_CUT_KEYS
 
 #: Keys that do not change the physics (sample size, seeds, output, bookkeeping).
 TECHNICAL_KEYS: frozenset[str] = frozenset({
     "nevents", "iseed", "run_tag", "use_syst", "systematics_program", "systematics_arguments",
     "sys_scalefact", "sys_alpsfact", "sys_matchscale", "sys_pdf", "gridpack", "time_of_flight",
-    "lhe_version", "clusinfo", "nhel", "sde_strategy", "hard_survey", "tmin_for_channel",
+    "lhe_version", "clusinfo", "nhel", "hard_survey", "tmin_for_channel",
     "survey_splitting", "survey_nchannel_per_job", "refine_evt_by_job", "small_width_treatment",
     "job_strategy", "mc_grouped_subproc", "global_flag", "aloha_flag", "matrix_flag",
     "vector_size", "nb_warp", "vecsize_memmax", "cudacpp_backend", "floating_type",
@@ -493,7 +494,7 @@ class RunCard(Mapping[str, Any]):
     def check_supported(self) -> None:
         """Raise :class:`CardError` for physics this tool would not reproduce.
 
-        Checks beams, PDF labels, the scale choice, ``event_norm`` and every
+        Checks beams, PDF labels, the scale choice, ``event_norm``, ``sde_strategy`` and every
         unsupported physics key set away from MadGraph's inactive value; warns
         (once) about unknown keys.
         """
@@ -518,6 +519,9 @@ class RunCard(Mapping[str, Any]):
                                f"(use {', '.join(_EVENT_NORMS)})")
         if self["maxjetflavor"] not in (4, 5):
             fail("maxjetflavor", f"maxjetflavor = {self['maxjetflavor']} is not supported (use 4 or 5)")
+        if self["sde_strategy"] not in (1, 2):
+            fail("sde_strategy", f"sde_strategy = {self['sde_strategy']} is not supported "
+                                 "(1: diagram amplitudes, 2: propagator denominators)")
         in_use = ["ebeam1", "ebeam2", "bwcutoff"]
         in_use += ["scale"] if self["fixed_ren_scale"] else ["scalefact"]
         in_use += ["dsqrt_q2fact1", "dsqrt_q2fact2"] if self["fixed_fac_scale"] else ["scalefact"]

@@ -7,9 +7,12 @@ For channel ``c`` (a subprocess group ``g`` and one of its diagrams) and a batch
             * jacobian_c(r) * GeV^-2->pb * cuts
 
 (``f = 1`` for lepton beams) and the diagram prior of every channel of the
-group, alpha_d = sum_s L_s |M_s|^2 amp2_s[d] / sum_s L_s |M_s|^2 (zero for the
-other groups' channels, so the priors of a point form a partition of unity
-over its group). Per event it also chooses the flavour combination with
+group, alpha_d = w_d / sum_e w_e (zero for the other groups' channels, so the
+priors of a point form a partition of unity over its group). The run card's
+``sde_strategy`` chooses ``w_d``: 2 (default) the diagram's propagator
+denominators (:mod:`~madnis_plugin.phasespace.propagators`), 1 its squared
+amplitude summed over the group's subprocesses,
+``w_d = sum_s L_s |M_s|^2 amp2_s[d]``. Per event it also chooses the flavour combination with
 probability proportional to its contribution, a colour flow and helicities
 (for LHE), and records x1, x2, scales and alpha_s in the payload.
 
@@ -37,9 +40,10 @@ import numpy as np
 
 from .cards import RunCard
 from .interface import IntegrandBatch
-from .phasespace import build_channel, fold_equivalent_channels
+from .phasespace import build_channel, fold_equivalent_channels, parse_diagram
 from .phasespace.folding import identical_particle_permutations
 from .phasespace.kinematics import invariant_mass
+from .phasespace.propagators import log_propagator_weight
 from .process import Diagram, Process
 
 __all__ = ["GEV2_TO_PB", "Channel", "CollisionIntegrand", "IntegrandError"]
@@ -155,6 +159,12 @@ class CollisionIntegrand:
                 self._slot_to_channel[ch.group][ch.diagram.number - 1] = c
         self._group_slots = [np.array([d.number - 1 for d in group.diagrams if not d.four_point], dtype=int)
                              for group in self.groups]
+        self.sde_strategy = int(run_card["sde_strategy"])  # 1 or 2, checked by the run card
+        self._mass_width = mass_width
+        # sde_strategy 2: every channel-carrying diagram's topology, by slot, per group.
+        self._slot_topologies = [{d.number - 1: parse_diagram(d.to_dict(), process.n_external)
+                                  for d in group.diagrams if not d.four_point}
+                                 for group in self.groups]
         self._pdf = None
         self._alpha_s = None
         if self.hadronic:
@@ -257,7 +267,9 @@ class CollisionIntegrand:
             result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
                                            random_color=r_color, random_helicity=r_helicity)
             contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
-            contribution = np.where(np.isfinite(contribution), contribution, 0.0)
+            # A tree-level |M|^2 is never negative; rounding leaves tiny negative values
+            # where it vanishes (seen in q q~ -> l+ l-).
+            contribution = np.where(np.isfinite(contribution) & (contribution > 0), contribution, 0.0)
             contributions[:, k] = contribution
             if result.amp2 is not None:
                 amp2_sum += contribution[:, None] * result.amp2
@@ -268,14 +280,16 @@ class CollisionIntegrand:
         total = contributions.sum(axis=1)
         value[idx] = total * common
 
-        # The diagram prior alpha_c = m_c |M_c|^2 / sum_d |M_d|^2 over this group's
-        # channels (a partition of unity when no channels are folded, m_c = 1).
+        # The diagram prior alpha_c = m_c w_c / sum_d w_d over this group's diagrams
+        # (a partition of unity when no channels are folded, m_c = 1), with
+        # w_d = |M_d|^2 (sde_strategy 1) or its propagator denominators (2).
         slots = self._slot_to_channel[ch.group]
         if slots:
-            norm = amp2_sum[:, self._group_slots[ch.group]].sum(axis=1)
+            weight = amp2_sum if self.sde_strategy == 1 else self._propagator_weights(ch.group, p)
+            norm = weight[:, self._group_slots[ch.group]].sum(axis=1)
             good = norm > 0
             for slot, c in slots.items():
-                prior[idx[good], c] = (self.channels[c].multiplicity * amp2_sum[good, slot] / norm[good])
+                prior[idx[good], c] = (self.channels[c].multiplicity * weight[good, slot] / norm[good])
             # A point whose channel diagrams all vanish keeps no weight (MadEvent does the same).
             value[idx[~good]] = 0.0
         else:
@@ -301,6 +315,14 @@ class CollisionIntegrand:
             payload["permutation"] = permutation.astype(np.int32)
         value = np.where(np.isfinite(value), value, 0.0)
         return IntegrandBatch(value, prior, features, payload, channel)
+
+    def _propagator_weights(self, group: int, momenta: np.ndarray) -> np.ndarray:
+        """``(n, diagrams)`` propagator weights of the group's diagrams, scaled so each row's largest is 1."""
+        topologies = self._slot_topologies[group]
+        log_w = np.full((momenta.shape[0], max(self.process.diagram_count, 1)), -np.inf)
+        for slot, topology in topologies.items():
+            log_w[:, slot] = log_propagator_weight(topology, momenta, self._mass_width)
+        return np.exp(log_w - log_w.max(axis=1, keepdims=True))
 
     def _luminosity(self, pdg: Sequence[int], x1: np.ndarray, x2: np.ndarray, mu_f1: np.ndarray,
                     mu_f2: np.ndarray, cache: dict[tuple[int, int], np.ndarray]) -> np.ndarray:

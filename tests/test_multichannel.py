@@ -5,7 +5,7 @@ processes are covered without editing this file), with its default run card
 (the lepton card for lepton beams, ``run_card_pp.dat`` for hadron beams):
 
 * the multi-channel VEGAS cross section (one channel per (subprocess group,
-  diagram), diagram priors from DIAGRAM_AMP2) agrees within 3 standard errors
+  diagram), diagram priors of the default ``sde_strategy = 2``) agrees within 3 standard errors
   with a single-channel flat estimate (one channel per group) at equal
   statistics: the channel decomposition neither loses nor double counts;
 * no channel returns a non-finite value or weight, and the value is never
@@ -13,7 +13,8 @@ processes are covered without editing this file), with its default run card
 * the channel priors of a point vanish outside its group and, where no
   channels are folded, sum to 1 over the group's channels wherever the value
   is positive; where channels are folded, they average to 1 over the
-  permutations of identical final-state particles.
+  permutations of identical final-state particles, with either
+  ``sde_strategy`` (1: diagram amplitudes, 2: propagator denominators).
 
 Budgets are small; processes whose matrix elements are expensive run their
 VEGAS comparison in the slow suite. The non-finite check uses 2,000 points per
@@ -29,6 +30,8 @@ import pytest
 
 from madnis_plugin.api import prepare_run
 from madnis_plugin.interface import IntegrandBatch
+from madnis_plugin.phasespace import parse_diagram
+from madnis_plugin.phasespace.propagators import log_propagator_weight
 from madnis_plugin.resources import builtin_processes
 from madnis_plugin.sampler import VegasSampler
 
@@ -175,16 +178,18 @@ def _folded_single_subprocess_groups() -> list:
     return params or [pytest.param(None, None, marks=pytest.mark.skip(reason="no folded channels"))]
 
 
+@pytest.mark.parametrize("sde_strategy", [1, 2])
 @pytest.mark.parametrize("name,group", _folded_single_subprocess_groups())
-def test_folded_priors_average_to_one_over_identical_particle_permutations(name, group):
-    """With folding, a prior row sums to S(p) = sum_c m_c |M_c|^2 / sum_d |M_d|^2 (c over
-    the folded classes); averaged over the permutations of identical final-state
-    particles S is exactly 1 (each class's orbit holds m_c diagrams), which is what
-    keeps the multi-channel sum unbiased. Checked with the process's own DIAGRAM_AMP2
-    at the permuted momenta of live points, and S(p) itself against the integrand's
-    row sums (1e-12).
+def test_folded_priors_average_to_one_over_identical_particle_permutations(name, group, sde_strategy):
+    """With folding, a prior row sums to S(p) = sum_c m_c w_c / sum_d w_d (c over the
+    folded classes, d over all diagrams); averaged over the permutations of identical
+    final-state particles S is exactly 1 (each class's orbit holds m_c diagrams), which
+    is what keeps the multi-channel sum unbiased. Checked with the process's own
+    DIAGRAM_AMP2 (sde_strategy 1) or every diagram's propagator weight (2) at the
+    permuted momenta of live points, and S(p) itself against the integrand's row sums
+    (1e-12).
     """
-    integrand = prepare_run(name, seed=4).integrand
+    integrand = prepare_run(name, seed=4, overrides={"sde_strategy": sde_strategy}).integrand
     process = integrand.process
     subprocess = integrand.groups[group].subprocesses[0]
     channels = [(c, ch) for c, ch in enumerate(integrand.channels) if ch.group == group]
@@ -198,10 +203,23 @@ def test_folded_priors_average_to_one_over_identical_particle_permutations(name,
     momenta = np.take_along_axis(batch.payload["momenta"][live], inverse[:, :, None], axis=1)
     alpha_s = batch.payload["alpha_s"][live]
 
+    topologies = {d.number - 1: parse_diagram(d.to_dict(), process.n_external)
+                  for d in integrand.groups[group].diagrams if not d.four_point}
+    card = process.param_card
+
+    def diagram_weights(p: np.ndarray) -> np.ndarray:
+        if sde_strategy == 1:
+            return process.evaluate(p, flavor_index=subprocess.flavor_index, alpha_s=alpha_s).amp2
+        weights = np.zeros((p.shape[0], process.diagram_count))
+        for slot, topology in topologies.items():
+            weights[:, slot] = np.exp(log_propagator_weight(
+                topology, p, lambda pdg: (card.mass(abs(pdg)), card.width(abs(pdg)))))
+        return weights
+
     def row_sum(p: np.ndarray) -> np.ndarray:
-        amp2 = process.evaluate(p, flavor_index=subprocess.flavor_index, alpha_s=alpha_s).amp2
-        norm = amp2[:, slots].sum(axis=1)
-        return sum(ch.multiplicity * amp2[:, ch.diagram.number - 1] for _, ch in channels) / norm
+        weights = diagram_weights(p)
+        norm = weights[:, slots].sum(axis=1)
+        return sum(ch.multiplicity * weights[:, ch.diagram.number - 1] for _, ch in channels) / norm
 
     integrand_sum = batch.channel_prior[live][:, [c for c, _ in channels]].sum(axis=1)
     np.testing.assert_allclose(row_sum(momenta), integrand_sum, rtol=1e-12)
