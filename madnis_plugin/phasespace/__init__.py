@@ -12,7 +12,9 @@
 Modules, one concept each: ``kinematics`` (boosts, rotations, two-body
 momenta), ``invariants`` (1-D maps of invariants), ``topology`` (diagram ->
 tree), ``tree`` (the partonic map of a tree), ``luminosity`` (x1, x2),
-``channel`` (the whole channel), ``rambo`` (flat channel), ``folding``.
+``channel`` (the whole channel), ``rambo`` (flat channel), ``folding``,
+``propagators`` (diagram weights from propagator denominators, the channel
+prior of ``sde_strategy = 2``).
 
 Example:
     >>> import numpy as np

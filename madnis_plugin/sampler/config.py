@@ -53,7 +53,7 @@ class MadnisConfig:
                                        "learning_rate", "training")
     gradient_clip: float = _key(10.0, "largest gradient norm (0: no clipping)", "training")
     allocation_floor: float = _key(0.1, "share of points spread evenly over active channels", "training")
-    defensive_fraction: float = _key(0.0, "share of points drawn past the flow, uniform into the VEGAS layer "
+    defensive_fraction: float = _key(0.02, "share of points drawn past the flow, uniform into the VEGAS layer "
                                           "(a mixture that bounds weights by the VEGAS weight / this)", "training")
     # Channels
     learn_channel_weights: bool = _key(True, "train alpha_c = prior_c exp(NN_c) / sum jointly", "channels")
