@@ -4,8 +4,8 @@ For each process (default run card: lepton card for lepton beams,
 ``run_card_pp.dat`` for hadron beams), two VEGAS samplers get the same
 integrand-call budget (training iterations x points, then a fresh estimate):
 
-* ``multi``: one channel per (subprocess group, diagram), diagram priors from
-  DIAGRAM_AMP2 (:class:`~madnis_plugin.integrand.CollisionIntegrand`);
+* ``multi``: one channel per (subprocess group, diagram), diagram priors of the
+  run card's ``sde_strategy`` (:class:`~madnis_plugin.integrand.CollisionIntegrand`);
 * ``single``: one flat channel per subprocess group (``single_channel=True``).
 
 Each prints the cross section and error, the relative standard deviation of

@@ -164,7 +164,8 @@ class CollisionIntegrand:
         # sde_strategy 2: every channel-carrying diagram's topology, by slot, per group.
         self._slot_topologies = [{d.number - 1: parse_diagram(d.to_dict(), process.n_external)
                                   for d in group.diagrams if not d.four_point}
-                                 for group in self.groups]
+                                 if self.sde_strategy == 2 and self._slot_to_channel[g] else {}
+                                 for g, group in enumerate(self.groups)]
         self._pdf = None
         self._alpha_s = None
         if self.hadronic:
@@ -267,9 +268,11 @@ class CollisionIntegrand:
             result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
                                            random_color=r_color, random_helicity=r_helicity)
             contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
-            # A tree-level |M|^2 is never negative; rounding leaves tiny negative values
-            # where it vanishes (seen in q q~ -> l+ l-).
-            contribution = np.where(np.isfinite(contribution) & (contribution > 0), contribution, 0.0)
+            contribution = np.where(np.isfinite(contribution), contribution, 0.0)
+            # A tree-level |M|^2 is never negative; rounding leaves tiny negative values where
+            # it vanishes (seen in q q~ -> l+ l-). Anything larger is a bug and stays visible.
+            rounding = 1e-10 * np.abs(contribution).max(initial=0.0)
+            contribution = np.where((contribution < 0) & (contribution >= -rounding), 0.0, contribution)
             contributions[:, k] = contribution
             if result.amp2 is not None:
                 amp2_sum += contribution[:, None] * result.amp2
@@ -290,7 +293,8 @@ class CollisionIntegrand:
             good = norm > 0
             for slot, c in slots.items():
                 prior[idx[good], c] = (self.channels[c].multiplicity * weight[good, slot] / norm[good])
-            # A point whose channel diagrams all vanish keeps no weight (MadEvent does the same).
+            # With amplitude weights (1), a point whose channel diagrams all vanish keeps no
+            # weight, as in MadEvent; propagator weights (2) never all vanish.
             value[idx[~good]] = 0.0
         else:
             prior[idx, channel] = 1.0

@@ -137,7 +137,7 @@ def _check_channels(name: str, points_per_channel: int, seed: int) -> None:
         if all(integrand.channels[k].multiplicity == 1 for k in np.flatnonzero(in_group)):
             np.testing.assert_allclose(prior[:, in_group].sum(axis=1), 1.0, rtol=1e-12, atol=0)
         else:
-            # Folded channels carry m_c |M_c|^2 / sum_d |M_d|^2: a row sums to a symmetric
+            # Folded channels carry m_c w_c / sum_d w_d: a row sums to a symmetric
             # function that is 1 only after averaging over identical-particle permutations.
             assert np.all(prior[:, in_group].sum(axis=1) > 0.0)
 

@@ -1,8 +1,9 @@
 """Propagator-denominator diagram weights (``sde_strategy = 2``) and the prior built from them.
 
-* :func:`log_propagator_weight` against the formula written out by hand for a
-  2 -> 3 diagram with an s-channel resonance and a t-channel chain, from
-  either incoming leg, on random four-vectors (1e-12);
+* :func:`log_propagator_weight` against the formula written out by hand, on
+  random four-vectors (1e-12): a 2 -> 3 diagram with an s-channel resonance
+  and a t-channel chain from either incoming leg, a 2 -> 4 chain with two
+  t-channel propagators, and two s-channel blocks joined without a chain;
 * a vanishing massless t-channel denominator gives a finite weight;
 * the integrand's prior with ``sde_strategy = 2`` is ``w_c / sum_d w_d`` over
   the group's diagrams (t t~ + jet, 1e-12), and differs from the
@@ -45,6 +46,35 @@ def test_weight_is_the_product_of_propagator_denominators(t_from):
     s34 = _square(p[:, 2] + p[:, 3])
     t1 = _square(p[:, t_from - 1] - p[:, 2] - p[:, 3])
     expected = 1.0 / ((s34 - MZ**2) ** 2 + (MZ * WZ) ** 2) / np.abs(t1 - MT**2)
+    got = np.exp(log_propagator_weight(topology, p, _mass_width))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_two_step_t_channel_chain_accumulates_the_emitted_momenta():
+    # 2 -> 4: leg 1 emits 3 (top exchanged), then (4 5) from a Z (gluon exchanged), then 6.
+    diagram = {"propagators": [
+        {"id": -1, "type": "s", "daughters": [4, 5], "pdg": 23},
+        {"id": -2, "type": "t", "daughters": [1, 3], "pdg": 6},
+        {"id": -3, "type": "t", "daughters": [-2, -1], "pdg": 21},
+        {"id": -4, "type": "t", "daughters": [-3, 6], "pdg": 0}]}
+    topology = parse_diagram(diagram, n_external=6)
+    p = np.random.default_rng(2).normal(scale=100.0, size=(40, 6, 4))
+    s45 = _square(p[:, 3] + p[:, 4])
+    t1 = _square(p[:, 0] - p[:, 2])
+    t2 = _square(p[:, 0] - p[:, 2] - p[:, 3] - p[:, 4])
+    expected = 1.0 / ((s45 - MZ**2) ** 2 + (MZ * WZ) ** 2) / np.abs(t1 - MT**2) / np.abs(t2)
+    got = np.exp(log_propagator_weight(topology, p, _mass_width))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_s_channel_tree_without_chain_skips_the_flat_joining_node():
+    # Two s-channel blocks, (3 4) from a Z and (5 6) from a top, joined without a t-channel chain.
+    diagram = {"propagators": [{"id": -1, "type": "s", "daughters": [3, 4], "pdg": 23},
+                               {"id": -2, "type": "s", "daughters": [5, 6], "pdg": 6}]}
+    topology = parse_diagram(diagram, n_external=6)
+    p = np.random.default_rng(3).normal(scale=100.0, size=(40, 6, 4))
+    s34, s56 = _square(p[:, 2] + p[:, 3]), _square(p[:, 4] + p[:, 5])
+    expected = 1.0 / ((s34 - MZ**2) ** 2 + (MZ * WZ) ** 2) / ((s56 - MT**2) ** 2 + (MT * 1.5) ** 2)
     got = np.exp(log_propagator_weight(topology, p, _mass_width))
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 

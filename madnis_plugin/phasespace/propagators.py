@@ -12,13 +12,22 @@ The s-channel factor is the squared Breit-Wigner (power law ``1/s^2`` when
 massless), the peak the channel's Breit-Wigner map samples. The t-channel
 factor is a single power. An emission along a t-channel chain makes the squared
 amplitude grow like ``1/|t|`` (the collinear limit), not ``1/t^2``, and the
-channel maps sample ``t`` with a power law close to it. Measured against
-``1/t^2`` on ``ttbar_jet`` (VEGAS, 6 seeds): the relative std of the weights
-was lower with the single power (docs/sampler.md). Widths are dropped in
-t-channel propagators, as with MadGraph's default ``zerowidth_tchannel``.
+channel maps sample ``t`` with a power law close to it. Widths are always
+dropped in t-channel propagators here (the run card's ``zerowidth_tchannel``
+applies to the matrix element, not to this weight).
 
-Unlike ``|M_d|^2``, these weights need no matrix element, are positive, and
-peak exactly where the diagram's own phase-space map puts its points.
+Unlike ``|M_d|^2``, these weights need no matrix element and are positive;
+each factor peaks where the diagram's own phase-space map puts its points.
+
+Units: momenta in GeV. An s-channel factor is GeV^-4, a t-channel one GeV^-2,
+so between two diagrams of one group with different numbers of s- and
+t-channel propagators the ratio of weights depends on the unit: in GeV a
+diagram with one s-channel propagator more than another is suppressed by
+about ``1 / s``. This is a choice, kept because it measured best: the
+unit-free alternatives, ``1/t^2`` per t-channel propagator (MadGraph's own
+``sde_strategy = 2`` squares its t-channel denominators) and a single power
+``1/|s - m^2 + i m Gamma|`` per s-channel one, both gave broader weights on
+``ttbar_jet`` (docs/sampler.md).
 
 Example:
     >>> import numpy as np
