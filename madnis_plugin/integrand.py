@@ -269,10 +269,6 @@ class CollisionIntegrand:
                                            random_color=r_color, random_helicity=r_helicity)
             contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
             contribution = np.where(np.isfinite(contribution), contribution, 0.0)
-            # A tree-level |M|^2 is never negative; rounding leaves tiny negative values where
-            # it vanishes (seen in q q~ -> l+ l-). Anything larger is a bug and stays visible.
-            rounding = 1e-10 * np.abs(contribution).max(initial=0.0)
-            contribution = np.where((contribution < 0) & (contribution >= -rounding), 0.0, contribution)
             contributions[:, k] = contribution
             if result.amp2 is not None:
                 amp2_sum += contribution[:, None] * result.amp2
@@ -280,7 +276,11 @@ class CollisionIntegrand:
                 colors[:, k] = result.color_index
             if result.helicity_index is not None:
                 helicities[:, k] = result.helicity_index
-        total = contributions.sum(axis=1)
+        # A point whose contributions do not sum to a positive number contributes nothing:
+        # rounding where |M|^2 vanishes (q q~ -> l+ l-), or the slightly negative parton
+        # densities of the PDF grid at x > 0.98 (nn23lo1, t t~). With sde_strategy 1 the
+        # prior's normalisation zeroed these points too.
+        total = np.where(contributions.sum(axis=1) > 0, contributions.sum(axis=1), 0.0)
         value[idx] = total * common
 
         # The diagram prior alpha_c = m_c w_c / sum_d w_d over this group's diagrams
