@@ -280,7 +280,8 @@ class CollisionIntegrand:
         # rounding where |M|^2 vanishes (q q~ -> l+ l-), or the slightly negative parton
         # densities of the PDF grid at x > 0.98 (nn23lo1, t t~). With sde_strategy 1 the
         # prior's normalisation zeroed these points too.
-        total = np.where(contributions.sum(axis=1) > 0, contributions.sum(axis=1), 0.0)
+        total = contributions.sum(axis=1)
+        total = np.where(total > 0, total, 0.0)
         value[idx] = total * common
 
         # The diagram prior alpha_c = m_c w_c / sum_d w_d over this group's diagrams
