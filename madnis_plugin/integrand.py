@@ -265,8 +265,10 @@ class CollisionIntegrand:
         densities: dict[tuple[int, int], np.ndarray] = {}  # subprocesses share parton densities
         for k, (flavor, pdg) in enumerate(zip(flavors, pdgs)):
             lumi = self._luminosity(pdg, x1[idx], x2[idx], mu_f1, mu_f2, densities)
+            # Per-diagram amplitudes are only needed for the amplitude prior (sde_strategy 1).
             result = self.process.evaluate(p, flavor_index=flavor, alpha_s=a_s,
-                                           random_color=r_color, random_helicity=r_helicity)
+                                           random_color=r_color, random_helicity=r_helicity,
+                                           amp2=self.sde_strategy == 1)
             contribution = np.where(passes[idx, k] & usable, lumi * result.me2, 0.0)
             contribution = np.where(np.isfinite(contribution), contribution, 0.0)
             contributions[:, k] = contribution

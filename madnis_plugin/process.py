@@ -288,6 +288,7 @@ class Process:
         alpha_s: np.ndarray | float | None = None,
         random_color: np.ndarray | None = None,
         random_helicity: np.ndarray | None = None,
+        amp2: bool = True,
     ) -> MatrixElementResult:
         """|M|^2 with per-diagram weights and, given random numbers, colour and helicity.
 
@@ -297,6 +298,7 @@ class Process:
             alpha_s: one value or ``(n,)``; None: the param card's aS.
             random_color, random_helicity: ``(n,)`` uniforms; when given, the
                 colour flow and helicity are selected and returned.
+            amp2: ask for the per-diagram weights (where the library has them).
         """
         lib = self.library
         return lib.evaluate(
@@ -305,7 +307,7 @@ class Process:
             flavor_index=flavor_index if lib.supports_input("FLAVOR_INDEX") else None,
             random_color=random_color,
             random_helicity=random_helicity,
-            amp2=lib.n_diagrams > 0 and lib.supports_output("DIAGRAM_AMP2"),
+            amp2=amp2 and lib.n_diagrams > 0 and lib.supports_output("DIAGRAM_AMP2"),
             color=random_color is not None and lib.supports_output("COLOR_INDEX"),
             helicity=random_helicity is not None and lib.supports_output("HELICITY_INDEX"),
         )
