@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from madnis_plugin.sampler.flows import CouplingFlow, log_masks, rq_spline
+from madnis_plugin.sampler.flows import ChannelLinear, CouplingFlow, log_masks, rq_spline
 
 CHANNEL_MODES = ["conditional", "per_channel"]
 
@@ -88,3 +88,12 @@ def test_spline_with_equal_bins_and_unit_slopes_is_the_identity():
     widths = torch.full((100, k), 1 / k, dtype=torch.float64)
     y, log_slope = rq_spline(x, widths, widths, torch.ones(100, k + 1, dtype=torch.float64))
     assert torch.allclose(y, x, atol=1e-15) and log_slope.abs().max() < 1e-14
+
+
+def test_channel_linear_applies_each_rows_own_channel_weights():
+    torch.manual_seed(1)
+    layer = ChannelLinear(4, 3, 5).double()
+    x = torch.randn(50, 3, dtype=torch.float64)
+    channel = torch.randint(0, 4, (50,))
+    expected = torch.stack([x[i] @ layer.weight[c] + layer.bias[c] for i, c in enumerate(channel.tolist())])
+    assert torch.allclose(layer(x, channel), expected, rtol=1e-13, atol=1e-14)

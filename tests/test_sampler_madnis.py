@@ -10,7 +10,7 @@ from madnis_plugin.interface import IntegrandBatch
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, SampleBatch
 from madnis_plugin.sampler.allocation import allocate_points
 from madnis_plugin.sampler.buffer import SampleBuffer
-from madnis_plugin.sampler.losses import stratified_variance_loss
+from madnis_plugin.sampler.losses import channel_means, stratified_variance_loss
 from madnis_plugin.sampler.training import is_online_step
 from madnis_plugin.toys import BreitWignerPeaks, ThinRing
 
@@ -62,10 +62,10 @@ def test_channel_weights_start_at_the_prior_and_sum_to_one_over_active_channels(
     sampler = MadnisSampler(toy, SMALL, seed=1)
     batch = toy(0, np.random.default_rng(1).random((100, toy.dim)))
     alpha = sampler.channel_weights(sampler.tensor(batch.channel_prior), sampler.tensor(batch.features))
-    assert np.allclose(alpha.detach().numpy(), batch.channel_prior, atol=1e-6)
+    assert np.allclose(alpha.detach().cpu().numpy(), batch.channel_prior, atol=1e-6)
     sampler.channel_weights.active[1] = False
     alpha = sampler.channel_weights(sampler.tensor(batch.channel_prior), sampler.tensor(batch.features))
-    assert torch.all(alpha[:, 1] == 0) and torch.allclose(alpha.sum(1), torch.ones(100))
+    assert torch.all(alpha[:, 1] == 0) and torch.allclose(alpha.sum(1).cpu(), torch.ones(100))
 
 
 def test_negligible_channel_is_dropped_and_the_estimate_stays_unbiased():
@@ -178,6 +178,15 @@ def test_buffer_keeps_the_newest_samples_per_channel():
         buf.add(1, v[:, None], v, torch.ones(3, 2), v[:, None], v)
     assert buf.size(0) == 0 and buf.size(1) == 5
     assert sorted(buf.data[1]["value"].tolist()) == [7.0, 8.0, 9.0, 10.0, 11.0]
+
+
+def test_channel_means_and_counts_per_channel_with_an_empty_channel():
+    values = torch.as_tensor(np.random.default_rng(4).normal(size=30))
+    channel = torch.as_tensor(np.r_[np.zeros(10, int), np.full(20, 2)])
+    means, counts = channel_means(channel, values, n_channels=3)
+    assert counts.tolist() == [10.0, 0.0, 20.0]
+    expected = [values[:10].mean().item(), 0.0, values[10:].mean().item()]
+    np.testing.assert_allclose(means.numpy(), expected, rtol=1e-14, atol=1e-16)
 
 
 def test_variance_loss_on_fresh_samples_is_the_sum_of_channel_standard_deviations():

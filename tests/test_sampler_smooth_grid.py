@@ -188,7 +188,7 @@ def test_loss_at_fixed_r_equals_the_loss_at_fixed_y_while_the_layer_is_at_its_st
         sampler.train(batches=0)
         with torch.no_grad():   # a flow away from the identity
             for p in sampler.flow.parameters():
-                p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+                p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())).to(p))
         trainer = Trainer(sampler)
         batch, _ = trainer._online_batch(2000)
         sampler.flow.zero_grad()

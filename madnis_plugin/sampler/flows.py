@@ -138,7 +138,12 @@ class ChannelLinear(nn.Module):
         self.bias = nn.Parameter(torch.empty(n_channels, out_features).uniform_(-bound, bound))
 
     def forward(self, x: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
-        return torch.bmm(x[:, None, :], self.weight[channel])[:, 0, :] + self.bias[channel]
+        # Select each row's weights by a product with the one-hot channel, not by
+        # indexing: the backward of indexing accumulates with CUDA atomics in no
+        # fixed order, a product does not.
+        one_hot = F.one_hot(channel, self.weight.shape[0]).to(x.dtype)
+        weight = (one_hot @ self.weight.flatten(1)).view(-1, *self.weight.shape[1:])
+        return torch.bmm(x[:, None, :], weight)[:, 0, :] + one_hot @ self.bias
 
 
 class ChannelMLP(nn.Module):

@@ -30,15 +30,23 @@ Example:
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 __all__ = ["stratified_variance_loss", "kl_loss", "channel_means"]
 
 
 def channel_means(channel: torch.Tensor, values: torch.Tensor, n_channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean of ``values`` ``(n,)`` and the per-channel counts, both ``(C,)``."""
-    counts = torch.bincount(channel, minlength=n_channels).to(values.dtype)
-    sums = torch.zeros(n_channels, dtype=values.dtype, device=values.device).index_add(0, channel, values)
-    return sums / counts.clamp_min(1.0), counts
+    one_hot = _one_hot(channel, n_channels, values.dtype)
+    counts = one_hot.sum(dim=0)
+    return (values @ one_hot) / counts.clamp_min(1.0), counts
+
+
+def _one_hot(channel: torch.Tensor, n_channels: int, dtype: torch.dtype) -> torch.Tensor:
+    # Sums per channel as matrix products rather than index_add / indexing: on
+    # CUDA those accumulate with atomics in no fixed order (forward and
+    # backward), so a seed would not fix the training to the last bit.
+    return F.one_hot(channel, n_channels).to(dtype)
 
 
 def stratified_variance_loss(channel: torch.Tensor, integrand: torch.Tensor, log_q: torch.Tensor,
@@ -59,7 +67,7 @@ def stratified_variance_loss(channel: torch.Tensor, integrand: torch.Tensor, log
     # (q/g)(F/q - I)^2 >= 0 term by term: unlike <a> - <b>^2 it cannot turn
     # negative on a small or reweighted batch, and has the same expected gradient.
     ratio = torch.exp(log_q - log_g)
-    deviation = f * torch.exp(-log_q) - integral[channel]
+    deviation = f * torch.exp(-log_q) - _one_hot(channel, n_channels, f.dtype) @ integral
     variance, _ = channel_means(channel, ratio * deviation * deviation, n_channels)
     # sqrt has an infinite slope at 0; a tiny offset keeps empty or exact channels finite.
     sigma = torch.sqrt(variance + 1e-20)
