@@ -123,6 +123,18 @@ def test_non_finite_integrand_values_are_counted_and_never_reach_the_networks():
     assert res.n_nonfinite == 1000 and np.isfinite(res.cross_section)
 
 
+def test_drawing_all_channels_in_one_flow_pass_gives_each_channels_own_density():
+    toy = BreitWignerPeaks()
+    sampler = trained(toy, SMALL.replace(dtype="float64", defensive_fraction=0.1))
+    drawn = sampler.draw_channels(np.array([300, 0]))
+    assert list(drawn) == [0] and drawn[0].r.shape == (300, toy.dim)
+    drawn = sampler.draw_channels(np.array([200, 300]))
+    for c, n in ((0, 200), (1, 300)):
+        assert drawn[c].channel == c and drawn[c].r.shape == (n, toy.dim)
+        np.testing.assert_allclose(sampler.density(c, drawn[c].r), drawn[c].density, rtol=1e-9)
+        np.testing.assert_allclose(drawn[c].value, toy(c, drawn[c].r).value, rtol=1e-12)
+
+
 def test_sample_batch_is_consistent_and_weights_estimate_channel_cross_sections():
     toy = BreitWignerPeaks()
     sampler = trained(toy)

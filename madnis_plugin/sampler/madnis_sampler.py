@@ -198,8 +198,11 @@ class MadnisSampler:
     @torch.no_grad()
     def draw_channel(self, channel: int, n: int) -> DrawnChannel:
         """Draw ``n`` points of ``channel`` and evaluate the integrand on them (no gradients)."""
-        parts = [self._draw_chunk(channel, min(self.config.eval_batch_size, n - start))
-                 for start in range(0, n, self.config.eval_batch_size)] or [self._draw_chunk(channel, 0)]
+        parts = []
+        for start in range(0, max(n, 1), self.config.eval_batch_size):
+            size = min(self.config.eval_batch_size, n - start)
+            labels = torch.full((size,), channel, dtype=torch.int64, device=self.device)
+            parts.append(self._evaluate(channel, *self._flow_sample(labels)))
         if len(parts) == 1:
             return parts[0]
         cat_t = lambda key: torch.cat([getattr(p, key) for p in parts])  # noqa: E731
@@ -209,10 +212,30 @@ class MadnisSampler:
                             _concatenate_payloads([p.payload for p in parts]),
                             sum(p.n_nonfinite for p in parts))
 
-    def _draw_chunk(self, channel: int, n: int) -> DrawnChannel:
+    @torch.no_grad()
+    def draw_channels(self, counts: np.ndarray) -> dict[int, DrawnChannel]:
+        """Draw ``counts[c]`` points in each channel ``c`` with one pass through the flow.
+
+        For a training batch spread over many channels, a flow call per
+        channel would run the networks on a few points each; one call for
+        all of them costs about as much as one of those. Returns the
+        channels with points; larger draws go through :meth:`draw_channel`.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        labels = torch.as_tensor(np.repeat(np.arange(counts.size), counts), device=self.device)
+        y, log_g = self._flow_sample(labels)
+        drawn, start = {}, 0
+        for c in np.nonzero(counts)[0]:
+            stop = start + int(counts[c])
+            drawn[int(c)] = self._evaluate(int(c), y[start:stop], log_g[start:stop])
+            start = stop
+        return drawn
+
+    def _flow_sample(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flow-space points ``y`` and ``log q(y)`` for channels ``labels`` ``(n,)``, mixture included."""
+        n = labels.shape[0]
         z = torch.rand((n, self.integrand.dim), generator=self.latent_generator, dtype=torch.float64)
         z = z.to(self.device, self.dtype)
-        labels = torch.full((n,), channel, dtype=torch.int64, device=self.device)
         y, log_jac = self.flow(z, labels)
         log_g = -log_jac
         if self.config.defensive_fraction > 0 and n:
@@ -224,6 +247,11 @@ class MadnisSampler:
                 log_g = log_g.clone()
                 log_g[uniform] = self.flow.log_density(z[uniform], labels[uniform])
             log_g = self._mix(log_g)
+        return y, log_g
+
+    def _evaluate(self, channel: int, y: torch.Tensor, log_g: torch.Tensor) -> DrawnChannel:
+        """Map flow-space points of ``channel`` through its VEGAS layer and evaluate the integrand."""
+        n = y.shape[0]
         y64 = np.clip(y.detach().to("cpu", torch.float64).numpy(), 0.0, _BELOW_ONE)
         r, vegas_density = self.grid_layer.map(channel, y64)
         batch = self.integrand(channel, r)

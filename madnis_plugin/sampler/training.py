@@ -107,10 +107,8 @@ class Trainer:
         s = self.s
         counts = s.allocation(batch_size)
         parts, means, stds = [], np.zeros(self.n_channels), np.zeros(self.n_channels)
-        for c, n in enumerate(counts):
-            if n == 0:
-                continue
-            drawn = s.draw_channel(c, int(n))
+        for c, drawn in s.draw_channels(counts).items():
+            n = counts[c]
             s.history["n_nonfinite"] += drawn.n_nonfinite
             if s.trained_steps == 0 and c == int(np.argmax(counts)):
                 # The channel-weight network's input scale, fixed once from the first points.
