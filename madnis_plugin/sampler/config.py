@@ -46,7 +46,7 @@ class MadnisConfig:
     buffer_capacity: int = _key(60000, "samples kept per channel for buffered steps", "training")
     buffered_fraction: float = _key(0.8, "share of steps trained on buffered samples (0: online only)", "training")
     loss: str = _key("variance", "variance (stratified variance) or kl (KL divergence)", "training")
-    learning_rate: float = _key(1e-3, "initial Adam learning rate", "training")
+    learning_rate: float = _key(6e-3, "initial Adam learning rate", "training")
     lr_schedule: str = _key("cosine", "cosine (decay to lr_min_factor) or constant", "training")
     lr_min_factor: float = _key(0.01, "final learning rate as a fraction of the initial one", "training")
     layer_lr_factor: float = _key(3.0, "learning rate of a trainable VEGAS layer's nodes, relative to "
