@@ -49,7 +49,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["GenerationCuts", "ParticleClasses", "tau_min"]
+__all__ = ["GenerationCuts", "ParticleClasses", "tau_min", "resonance_mass_floor"]
 
 _LEPTONS = (11, 13, 15)
 _NEUTRINOS = (12, 14, 16)
@@ -413,3 +413,44 @@ def tau_min(rc: Any, pdgs: Sequence[int], masses: Sequence[float], n_incoming: i
                           + float(energy_floor[~mask].sum()))
     s_collider = 4.0 * float(rc["ebeam1"]) * float(rc["ebeam2"])
     return float(min(1.0, max(bounds) ** 2 / s_collider)) if s_collider > 0 else 0.0
+
+
+def resonance_mass_floor(windows: Sequence[tuple[Sequence[int], float, float]], masses: Sequence[float],
+                         bwcutoff: float, n_incoming: int = 2) -> float:
+    """A lower bound on ``sqrt(s-hat)`` from resonances kept within ``bwcutoff`` widths of their poles.
+
+    The invariant mass of a set of momenta is at least the sum of the
+    invariant masses of disjoint subsets of it. A resonance window ``(legs,
+    M, Gamma)`` keeps the mass of ``legs`` above ``M - bwcutoff Gamma``, so
+    ``sqrt(s-hat)`` is at least the sum, over the outermost windows, of
+    their lower edges (or of the bounds of the windows and legs inside them,
+    whichever is larger), plus the masses of the legs in no window. Below it
+    every point fails a window. Windows that overlap without nesting give
+    no bound beyond the legs' masses.
+
+    Args:
+        windows: ``(legs, mass, width)`` per resonance; ``legs`` are 0-based
+            external indices.
+        masses: ``(n_external,)`` masses (GeV), incoming first.
+
+    Example:
+        >>> mt, wt, mw, ww = 173.0, 1.5, 80.4, 2.0
+        >>> windows = [((2, 3, 4), mt, wt), ((5, 6, 7), mt, wt), ((3, 4), mw, ww), ((6, 7), mw, ww)]
+        >>> resonance_mass_floor(windows, [0, 0, 4.7, 0, 0, 4.7, 0, 0], bwcutoff=15.0)
+        301.0
+    """
+    edges: dict[frozenset, float] = {}
+    for legs, mass, width in windows:
+        key = frozenset(int(leg) for leg in legs)
+        edges[key] = max(edges.get(key, 0.0), float(mass) - bwcutoff * float(width))
+
+    def floor(legs: frozenset) -> float:
+        inner = [w for w in edges if w < legs]
+        outer = [w for w in inner if not any(w < v for v in inner)]
+        if any(a & b for i, a in enumerate(outer) for b in outer[i + 1:]):
+            outer = []
+        covered = frozenset().union(*outer)
+        bound = sum(floor(w) for w in outer) + sum(float(masses[leg]) for leg in legs - covered)
+        return max(bound, edges.get(legs, 0.0))
+
+    return floor(frozenset(range(n_incoming, len(masses))))

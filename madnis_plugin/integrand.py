@@ -133,10 +133,17 @@ class CollisionIntegrand:
         self._lpp = lpp
         self._tau_min = 0.0
         if self.hadronic:
-            from .cuts import tau_min
+            from .cuts import resonance_mass_floor, tau_min
 
-            # A bound valid for every subprocess: the smallest of theirs.
-            self._tau_min = min(tau_min(run_card, s.pdg, masses, exempt=self._exempt_legs[k])
+            # A bound valid for every subprocess: the smallest of theirs. Each
+            # is the larger of the cuts' bound and that of the decay-chain
+            # windows: below it the integrand vanishes, and a map that starts
+            # lower wastes its s-hat axis there (t t~ dilepton: the axis began
+            # at 9.4 GeV, the windows at 301 GeV, and the largest weights came
+            # from the coarse VEGAS increments just below the t t~ threshold).
+            floors = [resonance_mass_floor(w, masses, self._bwcutoff) ** 2 / self.e_cm**2
+                      for w in self._onshell_windows]
+            self._tau_min = min(max(tau_min(run_card, s.pdg, masses, exempt=self._exempt_legs[k]), floors[k])
                                 for k, g in enumerate(self.groups) for s in g.subprocesses)
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,

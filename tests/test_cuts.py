@@ -303,3 +303,46 @@ def test_decay_chain_resonances_stay_within_bwcutoff_and_their_products_escape_c
     assert (lepton_pt < 25.0).mean() > 0.05
     _, p_cut = _ttbar_dilepton_points(cut_decays=True)
     assert np.hypot(p_cut[:, 3, 1], p_cut[:, 3, 2]).min() > 25.0
+
+
+def test_resonance_mass_floor_by_hand_nested_and_overlapping_windows():
+    from madnis_plugin.cuts import resonance_mass_floor
+
+    masses = [0, 0, 4.7, 0, 0, 4.7, 0, 0]
+    tops = [((2, 3, 4), 173.0, 1.5), ((5, 6, 7), 173.0, 1.5)]
+    ws = [((3, 4), 80.4, 2.0), ((6, 7), 80.4, 2.0)]
+    assert resonance_mass_floor(tops + ws, masses, 15.0) == pytest.approx(2 * (173.0 - 22.5), rel=1e-14)
+    # W windows alone: each W's lower edge plus the b masses.
+    assert resonance_mass_floor(ws, masses, 15.0) == pytest.approx(2 * (80.4 - 30.0) + 2 * 4.7, rel=1e-14)
+    # A window whose lower edge lies below its content's bound: the content decides.
+    assert resonance_mass_floor([((2, 3, 4), 60.0, 5.0)] + ws, masses, 15.0) == pytest.approx(
+        (80.4 - 30.0 + 4.7) + (80.4 - 30.0) + 4.7, rel=1e-14)
+    # Windows that overlap without nesting give only the legs' masses.
+    assert resonance_mass_floor([((2, 3), 80.0, 1.0), ((3, 4), 80.0, 1.0)], masses, 15.0) == pytest.approx(9.4)
+
+
+def test_ttbar_dilepton_map_starts_at_the_window_floor_and_nothing_below_passes_the_windows():
+    from madnis_plugin.api import prepare_run
+    from madnis_plugin.cuts import resonance_mass_floor
+    from madnis_plugin.phasespace import build_channel
+    from madnis_plugin.phasespace.kinematics import invariant_mass
+
+    integrand = prepare_run("ttbar_dilepton", seed=1).integrand
+    windows = integrand._onshell_windows[0]
+    floor = resonance_mass_floor(windows, integrand.process.masses, integrand._bwcutoff)
+    assert floor > 300.0
+    for m in integrand.maps:
+        assert m.luminosity.shat_min == pytest.approx(floor**2, rel=1e-12)
+    # The same channel's map without the floor: every point below it fails a window.
+    ch = integrand.channels[0]
+    free = build_channel(ch.diagram.to_dict(), integrand.process.masses, integrand._mass_width,
+                         integrand.e_cm, hadronic=True, tau_min=0.0)
+    point = free.map(np.random.default_rng(3).random((200_000, free.dim)))
+    sqrt_shat = np.sqrt(point.x1 * point.x2) * integrand.e_cm
+    below = point.valid & (sqrt_shat < floor)
+    assert below.sum() > 10_000
+    inside = np.ones(below.sum(), dtype=bool)
+    for legs, mass, width in windows:
+        m = invariant_mass(point.momenta[below][:, list(legs), :].sum(axis=1))
+        inside &= np.abs(m - mass) < integrand._bwcutoff * width
+    assert not inside.any()
