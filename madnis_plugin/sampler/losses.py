@@ -37,7 +37,10 @@ __all__ = ["stratified_variance_loss", "kl_loss", "channel_means"]
 
 def channel_means(channel: torch.Tensor, values: torch.Tensor, n_channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean of ``values`` ``(n,)`` and the per-channel counts, both ``(C,)``."""
-    one_hot = _one_hot(channel, n_channels, values.dtype)
+    return _channel_means(_one_hot(channel, n_channels, values.dtype), values)
+
+
+def _channel_means(one_hot: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     counts = one_hot.sum(dim=0)
     return (values @ one_hot) / counts.clamp_min(1.0), counts
 
@@ -63,12 +66,13 @@ def stratified_variance_loss(channel: torch.Tensor, integrand: torch.Tensor, log
     """
     f = integrand / scale
     log_g = log_g.detach()
-    integral, counts = channel_means(channel, f * torch.exp(-log_g), n_channels)
+    one_hot = _one_hot(channel, n_channels, f.dtype)
+    integral, counts = _channel_means(one_hot, f * torch.exp(-log_g))
     # (q/g)(F/q - I)^2 >= 0 term by term: unlike <a> - <b>^2 it cannot turn
     # negative on a small or reweighted batch, and has the same expected gradient.
     ratio = torch.exp(log_q - log_g)
-    deviation = f * torch.exp(-log_q) - _one_hot(channel, n_channels, f.dtype) @ integral
-    variance, _ = channel_means(channel, ratio * deviation * deviation, n_channels)
+    deviation = f * torch.exp(-log_q) - one_hot @ integral
+    variance, _ = _channel_means(one_hot, ratio * deviation * deviation)
     # sqrt has an infinite slope at 0; a tiny offset keeps empty or exact channels finite.
     sigma = torch.sqrt(variance + 1e-20)
     return torch.where(counts > 1, sigma, torch.zeros_like(sigma)).sum()
