@@ -186,6 +186,19 @@ class GenerationCuts:
             masses = np.sqrt(np.maximum(_mass2(momenta[0]), 0.0))
         return ParticleClasses.of(pdgs, masses, self.maxjetflavor, n_incoming, exempt)
 
+    def pt_minima(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
+                  exempt: Sequence[int] = ()) -> np.ndarray:
+        """Per final-state leg, the transverse momentum below which every event fails the cuts (0: none).
+
+        Example:
+            >>> from madnis_plugin.cards import RunCard
+            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0 = lpp1\\n 25 = ptj\\n"))
+            >>> cuts.pt_minima((21, 21, 6, -6, 21), (0, 0, 173, 173, 0)).tolist()
+            [0.0, 0.0, 25.0]
+        """
+        c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
+        return np.maximum(self._per_particle_limits(c)["ptmin"], 0.0)
+
     def _per_particle_limits(self, c: ParticleClasses) -> dict[str, np.ndarray]:
         """Per final-state leg: pt, energy and rapidity windows (setcuts.f)."""
         v = self.values

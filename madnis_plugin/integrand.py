@@ -145,9 +145,14 @@ class CollisionIntegrand:
                       for w in self._onshell_windows]
             self._tau_min = min(max(tau_min(run_card, s.pdg, masses, exempt=self._exempt_legs[k]), floors[k])
                                 for k, g in enumerate(self.groups) for s in g.subprocesses)
+        # Per group, the pT below which every subprocess's event fails the cuts, leg by leg.
+        n_in = process.n_incoming
+        pt_floors = [np.r_[np.zeros(n_in), np.min([self.cuts.pt_minima(s.pdg, masses, n_in, self._exempt_legs[g])
+                                                   for s in group.subprocesses], axis=0)]
+                     for g, group in enumerate(self.groups)]
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
-                          hadronic=self.hadronic, tau_min=self._tau_min)
+                          hadronic=self.hadronic, tau_min=self._tau_min, pt_min=pt_floors[ch.group])
             for ch in self.channels
         ]
         dims = {m.dim for m in self.maps}

@@ -226,3 +226,23 @@ def test_folded_priors_average_to_one_over_identical_particle_permutations(name,
     permutations = _identical_final_state_permutations(tuple(subprocess.pdg), process.n_incoming)
     average = np.mean([row_sum(momenta[:, order]) for order in permutations], axis=0)
     np.testing.assert_allclose(average, 1.0, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["w_jet", "ttbar_jet", "gg_ggg"])
+def test_chains_with_a_jet_at_an_end_start_there_and_never_draw_it_below_ptj(name):
+    integrand = prepare_run(name, seed=1).integrand
+    ptj = integrand.cuts["ptj"]
+    bounded = 0
+    for c, cmap in enumerate(integrand.maps):
+        pdg = integrand.groups[integrand.channels[c].group].subprocesses[0].pdg
+        is_jet = lambda block: block.is_leg and (abs(pdg[block.legs[0] - 1]) <= 4 or pdg[block.legs[0] - 1] == 21)  # noqa: E731
+        if not cmap.topology.has_t_channel or not (is_jet(cmap.topology.blocks[0]) or is_jet(cmap.topology.blocks[-1])):
+            continue
+        first = cmap.tree.topology.blocks[0]
+        assert is_jet(first)
+        bounded += 1
+        point = cmap.map(np.random.default_rng(c).random((2000, cmap.dim)))
+        leg = point.momenta[point.valid, first.legs[0] - 1]
+        assert point.valid.mean() > 0.5
+        assert np.hypot(leg[:, 1], leg[:, 2]).min() >= ptj * (1 - 1e-9)
+    assert bounded > 0

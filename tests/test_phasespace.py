@@ -303,3 +303,55 @@ def test_points_below_threshold_get_weight_zero():
     cmap = channel("s_z_2", masses=np.array([0.0, 0.0, 300.0, 300.0]), table=PHYSICAL, e_cm=E_CM)
     _, pt = sample(cmap, 100, seed=12)
     assert not pt.valid.any() and np.all(pt.jacobian == 0.0) and np.all(pt.momenta == 0.0)
+
+
+# ----------------------------------------------------------------------------- pT cuts in the map
+
+PT_CUT = 60.0
+
+
+def pt_floor(n_final: int, leg: int) -> np.ndarray:
+    floor = np.zeros(n_final + 2)
+    floor[leg - 1] = PT_CUT
+    return floor
+
+
+@pytest.mark.parametrize("name,leg", [("t_2_closed", 3), ("t_2_from_leg2", 4), ("t_chain_3", 3),
+                                      ("t_chain_3", 5), ("t_block_3", 3)])
+def test_pt_bound_samples_only_above_the_cut_and_keeps_the_volume_there(name, leg):
+    n_final = DIAGRAMS[name][1]
+    bounded = channel(name, e_cm=E_CM, pt_min=pt_floor(n_final, leg))
+    _, pt = sample(bounded, 100_000, seed=3)
+    pt_leg = np.hypot(pt.momenta[:, leg - 1, 1], pt.momenta[:, leg - 1, 2])
+    assert pt.valid.all()
+    assert pt_leg.min() >= PT_CUT * (1 - 1e-9)
+    # The same region through the map without the bound (an independent sample).
+    _, free = sample(channel(name, e_cm=E_CM), 400_000, seed=4)
+    kept = np.hypot(free.momenta[:, leg - 1, 1], free.momenta[:, leg - 1, 2]) >= PT_CUT
+    w_free = free.jacobian * kept
+    mean, error = pt.jacobian.mean(), pt.jacobian.std() / math.sqrt(pt.jacobian.size)
+    error_free = w_free.std() / math.sqrt(w_free.size)
+    assert abs(mean - w_free.mean()) < N_SIGMA * math.hypot(error, error_free), (mean, w_free.mean())
+    if n_final == 2:   # closed form: |cos theta| <= sqrt(1 - (2 pT_min / sqrt(s))^2)
+        assert_mc_equals(pt.jacobian, massless_volume(2, E_CM**2) * math.sqrt(1 - (2 * PT_CUT / E_CM) ** 2))
+
+
+def test_pt_bound_on_the_last_leg_of_a_chain_starts_the_chain_at_the_other_beam():
+    free = channel("t_chain_3", e_cm=E_CM)
+    bounded = channel("t_chain_3", e_cm=E_CM, pt_min=pt_floor(3, 5))
+    assert [b.legs for b in free.tree.topology.blocks] == [(3,), (4,), (5,)]
+    assert [b.legs for b in bounded.tree.topology.blocks] == [(5,), (4,), (3,)]
+    assert bounded.tree.topology.t_from == 2 and bounded.tree.topology.t_pdgs == free.tree.topology.t_pdgs[::-1]
+
+
+@pytest.mark.parametrize("hadronic", [False, True])
+@pytest.mark.parametrize("name,leg", [("t_chain_3", 3), ("t_chain_3", 5), ("t_chain_4_massive", 6)])
+def test_inverse_round_trips_with_a_pt_bound(name, leg, hadronic):
+    n_final = DIAGRAMS[name][1]
+    cmap = channel(name, table=PHYSICAL, e_cm=13000.0 if hadronic else E_CM, hadronic=hadronic,
+                   tau_min=1e-3 if hadronic else 0.0, pt_min=pt_floor(n_final, leg))
+    r = 0.01 + 0.98 * np.random.default_rng(9).random((5000, cmap.dim))
+    pt = cmap.map(r)
+    back = cmap.inverse(pt.momenta[pt.valid], pt.x1[pt.valid], pt.x2[pt.valid])
+    assert pt.valid.mean() > 0.9
+    assert np.max(np.abs(back - r[pt.valid])) < 1e-9

@@ -11,7 +11,7 @@ from madnis_plugin.sampler import MadnisConfig, MadnisSampler, SampleBatch
 from madnis_plugin.sampler.allocation import allocate_points
 from madnis_plugin.sampler.buffer import SampleBuffer
 from madnis_plugin.sampler.losses import channel_means, stratified_variance_loss
-from madnis_plugin.sampler.training import is_online_step
+from madnis_plugin.sampler.training import Trainer, is_online_step
 from madnis_plugin.toys import BreitWignerPeaks, ThinRing
 
 SMALL = MadnisConfig(vegas_iterations=4, vegas_points=4000, train_batches=40, batch_size=256,
@@ -44,6 +44,13 @@ def test_trained_estimate_is_within_five_errors_of_the_exact_integral():
     toy = BreitWignerPeaks()
     res = trained(toy).integrate(points=30_000)
     assert abs(res.cross_section - toy.exact_integral) < 5 * res.error
+
+
+def test_channel_estimates_are_the_peaks_when_the_weights_stay_at_the_prior():
+    # Learned weights move integral between the channels (at seed 7 by 0.1% of
+    # the second peak, 6 errors), so each channel equals its peak only at the prior.
+    toy = BreitWignerPeaks()
+    res = trained(toy, SMALL.replace(learn_channel_weights=False)).integrate(points=30_000)
     for channel, amplitude in zip(res.channels, toy.amplitudes):
         assert abs(channel.cross_section - amplitude) < 5 * channel.error
 
@@ -190,6 +197,34 @@ def test_buffer_keeps_the_newest_samples_per_channel():
         buf.add(1, v[:, None], v, torch.ones(3, 2), v[:, None], v)
     assert buf.size(0) == 0 and buf.size(1) == 5
     assert sorted(buf.data[1]["value"].tolist()) == [7.0, 8.0, 9.0, 10.0, 11.0]
+
+
+@pytest.mark.parametrize("layer", ["exact", "smooth", "trainable"])
+def test_the_buffer_starts_with_the_last_vegas_iterations_points_at_their_drawing_density(layer):
+    toy = BreitWignerPeaks()
+    config = SMALL.replace(dtype="float64", vegas_layer=layer, vegas_iterations=4, vegas_buffer_iterations=2)
+    trainer = Trainer(MadnisSampler(toy, config, seed=5))
+    trainer.run(batches=0, batch_size=256)
+    s, buf = trainer.s, trainer.buffer
+    kept = np.sum([it["points_per_channel"] for it in s.vegas.history[-2:]], axis=0)
+    assert buf.count.tolist() == kept.tolist()
+    for c, amplitude in enumerate(toy.amplitudes):
+        data = {k: v[:buf.size(c)].numpy() for k, v in buf.data[c].items()}
+        r = data["point"] if layer == "trainable" else s.grid_layer.map(c, data["point"])[0]
+        value = toy(c, r).value
+        if layer != "trainable":   # flow space: value |dr/dy| under the final grid
+            value = value / s.grid_layer.map(c, data["point"])[1]
+        np.testing.assert_allclose(data["value"], value, rtol=1e-10, atol=1e-300)
+        # value / g is the VEGAS weight the points had when drawn: its mean is
+        # the channel's integral (prior weight applied as in the estimate).
+        w = data["prior"][:, c] * data["value"] * np.exp(-data["log_g"])
+        assert abs(w.mean() - amplitude) < 5 * w.std() / np.sqrt(w.size)
+
+
+def test_no_vegas_points_in_the_buffer_when_switched_off():
+    trainer = Trainer(MadnisSampler(BreitWignerPeaks(), SMALL.replace(vegas_buffer_iterations=0), seed=5))
+    trainer.run(batches=0, batch_size=256)
+    assert trainer.buffer.count.sum() == 0
 
 
 def test_channel_means_and_counts_per_channel_with_an_empty_channel():

@@ -67,6 +67,8 @@ class ChannelMap:
         tau_min: smallest ``s-hat / s`` to sample (cuts); the final-state masses
             raise it where they demand more.
         t_power: exponent of the t-channel power-law maps.
+        pt_min: ``(n_external,)`` smallest transverse momentum of each leg
+            that the cuts let through (0: none; see :class:`~.tree.TreeMap`).
 
     Attributes:
         dim: ``3 n_final - 4`` (``+ 2`` if hadronic).
@@ -83,12 +85,14 @@ class ChannelMap:
         hadronic: bool = False,
         tau_min: float = 0.0,
         t_power: float = MASSLESS_POWER,
+        pt_min: np.ndarray | None = None,
     ):
         self.masses = np.asarray(masses, dtype=np.float64)
         self.n_external = len(self.masses)
         self.e_cm = float(e_cm)
         self.hadronic = bool(hadronic)
-        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power)
+        # pT is invariant under the boost along z from the partonic to the lab frame.
+        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min)
         self.topology = topology
         self.luminosity: MomentumFractions | None = None
         if self.hadronic:
@@ -163,6 +167,7 @@ def build_channel(
     e_cm: float,
     hadronic: bool = False,
     tau_min: float = 0.0,
+    pt_min: Sequence[float] | np.ndarray | None = None,
 ) -> ChannelMap:
     """The :class:`ChannelMap` of one diagram.
 
@@ -174,7 +179,8 @@ def build_channel(
         e_cm: collider ``sqrt(s)`` (GeV).
         hadronic: also sample ``x1, x2``.
         tau_min: smallest ``s-hat / s``.
+        pt_min: ``(n_external,)`` smallest transverse momentum per leg (cuts).
     """
     masses = np.asarray(external_masses, dtype=np.float64)
     topology = parse_diagram(diagram, len(masses))
-    return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min)
+    return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min, pt_min=pt_min)

@@ -82,6 +82,20 @@ class Topology:
         """True if the final state is built along a t-channel chain."""
         return len(self.t_pdgs) > 0
 
+    def reversed(self) -> "Topology":
+        """The same diagram with its t-channel chain built from the other incoming leg.
+
+        Example:
+            >>> topo = parse_diagram([{"id": -1, "type": "t", "daughters": [1, 3], "pdg": 6},
+            ...                       {"id": -2, "type": "t", "daughters": [-1, 4], "pdg": 21}], 5)
+            >>> back = topo.reversed()
+            >>> [b.legs for b in back.blocks], back.t_pdgs, back.t_from
+            ([(5,), (4,), (3,)], (21, 6), 2)
+        """
+        if not self.has_t_channel:
+            return self
+        return Topology(blocks=self.blocks[::-1], t_pdgs=self.t_pdgs[::-1], t_from=3 - self.t_from)
+
 
 def flat_chain(elements: Sequence[Node]) -> Node:
     """Nest ``elements`` into a decay chain ``Q0 -> e1 Q1, Q1 -> e2 Q2, ...`` of RAMBO-on-diet nodes."""

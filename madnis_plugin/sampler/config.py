@@ -38,6 +38,8 @@ class MadnisConfig:
     vegas_iterations: int = _key(10, "VEGAS adaptation iterations before the flow is trained", "vegas")
     vegas_points: int = _key(10000, "integrand calls per VEGAS iteration, over all channels", "vegas")
     vegas_damping: float = _key(0.5, "VEGAS alpha: how fast the grid follows the data", "vegas")
+    vegas_buffer_iterations: int = _key(5, "last VEGAS iterations whose points start the training buffer "
+                                           "(0: the buffer starts empty)", "vegas")
     vegas_layer: str = _key("trainable", "exact (VEGAS' piecewise-linear map), smooth (splines through its nodes) "
                             "or trainable (smooth, nodes refined in training)", "vegas")
     # Training

@@ -3,7 +3,9 @@
 1. VEGAS pretraining (first call only): the per-channel grids adapt on the
    integrand; they become the VEGAS layer under the flow (fixed, or with
    ``vegas_layer = trainable`` its nodes trained with the flow, the loss
-   then evaluated at fixed ``r``).
+   then evaluated at fixed ``r``).  The points of the last
+   ``vegas_buffer_iterations`` iterations start the buffer, each with the
+   density of the grid that drew it.
 2. Flow and channel-weight training, ``batches`` steps of ``batch_size``
    points.  A share ``1 - buffered_fraction`` of the steps, spread evenly, are
    *online*: fresh points are drawn (allocated across active channels in
@@ -48,6 +50,7 @@ from madnis_plugin.sampler.results import PhaseCost
 
 __all__ = ["Trainer", "is_online_step"]
 
+_BELOW_ONE = np.nextafter(1.0, 0.0)
 _RUNNING = 0.2  # weight of the newest online batch in the running channel estimates
 
 
@@ -92,15 +95,47 @@ class Trainer:
         s = self.s
         if "vegas" in s.phases or self.cfg.vegas_iterations <= 0:
             return
-        s.vegas.train(self.cfg.vegas_iterations, self.cfg.vegas_points)
+        first_kept = self.cfg.vegas_iterations - self.cfg.vegas_buffer_iterations
+        kept: list[tuple[int, np.ndarray, np.ndarray, Any]] = []
+
+        def keep(iteration: int, channel: int, r: np.ndarray, q: np.ndarray, batch: Any) -> None:
+            if iteration >= first_kept and r.shape[0]:
+                kept.append((channel, r, q, batch))
+
+        s.vegas.train(self.cfg.vegas_iterations, self.cfg.vegas_points, on_points=keep)
         s.phases["vegas"] = s.vegas.phases["vegas"]
         s.refresh_grid_layer()
+        for channel, r, q, batch in kept:
+            self._buffer_vegas_points(channel, r, q, batch)
         s.channel_std = np.where(s.vegas.channel_std > 0, s.vegas.channel_std, 0.0)
         if not np.any(s.channel_std > 0):
             s.channel_std = np.ones(self.n_channels)
         last = s.vegas.history[-1]
         s.scale = last["cross_section"] if last["cross_section"] > 0 else 1.0
         s.history["vegas"] = s.vegas.history
+
+    def _buffer_vegas_points(self, channel: int, r: np.ndarray, q: np.ndarray, batch: Any) -> None:
+        """Store points VEGAS drew from density ``q`` in the buffer, in the coordinates training works in.
+
+        They cost no further integrand calls, and reweighting by ``q_now / q``
+        keeps their use unbiased; without them the first buffered steps
+        re-use the first online batch over and over.
+        """
+        s = self.s
+        value = np.asarray(batch.value, dtype=np.float64)
+        value = np.where(np.isfinite(value), value, 0.0)
+        log_q = np.log(np.maximum(q, 1e-300))
+        if s.trains_layer:
+            as64 = lambda a: torch.as_tensor(a, dtype=torch.float64, device=s.device)  # noqa: E731
+            point, value_t, log_g = as64(r), as64(value), as64(log_q)
+        else:
+            # Flow-space coordinates under the final grid: y, value |dr/dy| and
+            # the density the points had in y when VEGAS drew them.
+            y, layer_density = s.grid_layer.invmap(channel, r)
+            point = s.tensor(np.clip(y, 0.0, _BELOW_ONE))
+            value_t = s.tensor(value / layer_density)
+            log_g = s.tensor(log_q - np.log(layer_density))
+        self.buffer.add(channel, point, value_t, s.tensor(batch.channel_prior), s.tensor(batch.features), log_g)
 
     def _online_batch(self, batch_size: int) -> tuple[dict[str, torch.Tensor], int]:
         """Draw fresh points, store them, update the running estimates; returns the batch and its calls."""

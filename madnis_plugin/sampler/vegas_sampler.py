@@ -31,7 +31,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import vegas
@@ -173,16 +173,25 @@ class VegasSampler:
 
     # -- public API ------------------------------------------------------------
 
-    def train(self, iterations: int = 10, points_per_iteration: int = 10_000) -> None:
-        """Adapt the grids: ``iterations`` rounds of ``points_per_iteration`` points over all channels."""
+    def train(self, iterations: int = 10, points_per_iteration: int = 10_000,
+              on_points: Callable[[int, int, np.ndarray, np.ndarray, IntegrandBatch], None] | None = None) -> None:
+        """Adapt the grids: ``iterations`` rounds of ``points_per_iteration`` points over all channels.
+
+        ``on_points(iteration, channel, r, q, batch)``, when given, sees every
+        channel's points of every iteration with the density ``q`` they were
+        drawn from (before the grid adapts on them): the neural sampler
+        keeps the last iterations' points for its buffered training.
+        """
         start = time.perf_counter()
         n_calls = 0
-        for _ in range(iterations):
+        for iteration in range(iterations):
             counts = self._allocation(points_per_iteration)
             weights: list[np.ndarray] = []
             n_bad = []
             for c, n in enumerate(counts):
-                y, _, q, batch = self._draw(c, int(n))
+                y, r, q, batch = self._draw(c, int(n))
+                if on_points is not None:
+                    on_points(iteration, c, r, q, batch)
                 w, bad = finite_weights(batch.weight / q)
                 n_bad.append(bad)
                 weights.append(w)
