@@ -199,6 +199,19 @@ class GenerationCuts:
         c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
         return np.maximum(self._per_particle_limits(c)["ptmin"], 0.0)
 
+    def rapidity_maxima(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
+                        exempt: Sequence[int] = ()) -> np.ndarray:
+        """Per final-state leg, the ``|rapidity|`` above which every event fails the cuts (-1: none).
+
+        Example:
+            >>> from madnis_plugin.cards import RunCard
+            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0 = lpp1\\n 4.5 = etaj\\n"))
+            >>> cuts.rapidity_maxima((21, 21, 6, -6, 21), (0, 0, 173, 173, 0)).tolist()
+            [-1.0, -1.0, 4.5]
+        """
+        c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
+        return self._per_particle_limits(c)["ymax"]
+
     def _per_particle_limits(self, c: ParticleClasses) -> dict[str, np.ndarray]:
         """Per final-state leg: pt, energy and rapidity windows (setcuts.f)."""
         v = self.values

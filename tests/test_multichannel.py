@@ -229,7 +229,7 @@ def test_folded_priors_average_to_one_over_identical_particle_permutations(name,
 
 
 @pytest.mark.parametrize("name", ["w_jet", "ttbar_jet", "gg_ggg"])
-def test_chains_with_a_jet_at_an_end_start_there_and_never_draw_it_below_ptj(name):
+def test_chains_with_a_jet_at_an_end_start_there_and_never_draw_it_outside_ptj_and_etaj(name):
     integrand = prepare_run(name, seed=1).integrand
     ptj = integrand.cuts["ptj"]
     bounded = 0
@@ -245,4 +245,6 @@ def test_chains_with_a_jet_at_an_end_start_there_and_never_draw_it_below_ptj(nam
         leg = point.momenta[point.valid, first.legs[0] - 1]
         assert point.valid.mean() > 0.5
         assert np.hypot(leg[:, 1], leg[:, 2]).min() >= ptj * (1 - 1e-9)
+        rapidity = 0.5 * np.log((leg[:, 0] + leg[:, 3]) / (leg[:, 0] - leg[:, 3]))
+        assert np.abs(rapidity).max() <= integrand.cuts["etaj"] + 1e-9
     assert bounded > 0

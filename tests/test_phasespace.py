@@ -355,3 +355,37 @@ def test_inverse_round_trips_with_a_pt_bound(name, leg, hadronic):
     back = cmap.inverse(pt.momenta[pt.valid], pt.x1[pt.valid], pt.x2[pt.valid])
     assert pt.valid.mean() > 0.9
     assert np.max(np.abs(back - r[pt.valid])) < 1e-9
+
+
+def lab_rapidity(p: np.ndarray) -> np.ndarray:
+    return 0.5 * np.log((p[:, 0] + p[:, 3]) / (p[:, 0] - p[:, 3]))
+
+
+@pytest.mark.parametrize("name,leg,masses", [("t_chain_3", 3, None), ("t_chain_3", 5, None),
+                                             ("t_chain_4_massive", 3, np.array([0, 0, 50.0, 0, 0, 0]))])
+def test_rapidity_bound_samples_only_inside_the_lab_window_and_keeps_the_volume_there(name, leg, masses):
+    n_final = DIAGRAMS[name][1]
+    y_max = np.full(n_final + 2, -1.0)
+    y_max[leg - 1] = 1.0
+    kwargs = dict(masses=masses, e_cm=1000.0, hadronic=True, tau_min=0.05)
+    bounded = channel(name, pt_min=pt_floor(n_final, leg), y_max=y_max, **kwargs)
+    # Chain from leg 2 when the bounded leg ends it: the axis is then -z.
+    assert bounded.tree.topology.blocks[0].legs == (leg,)
+    _, pt = sample(bounded, 100_000, seed=5)
+    p_leg = pt.momenta[pt.valid, leg - 1]
+    assert pt.valid.mean() > 0.5
+    assert np.abs(lab_rapidity(p_leg)).max() <= 1.0 + 1e-9
+    assert np.hypot(p_leg[:, 1], p_leg[:, 2]).min() >= PT_CUT * (1 - 1e-9)
+    _, free = sample(channel(name, **kwargs), 400_000, seed=6)
+    p_free = free.momenta[:, leg - 1]
+    with np.errstate(all="ignore"):
+        kept = (np.hypot(p_free[:, 1], p_free[:, 2]) >= PT_CUT) & (np.abs(lab_rapidity(p_free)) <= 1.0)
+    w_free = free.jacobian * kept
+    mean, error = pt.jacobian.mean(), pt.jacobian.std() / math.sqrt(pt.jacobian.size)
+    error_free = w_free.std() / math.sqrt(w_free.size)
+    assert abs(mean - w_free.mean()) < N_SIGMA * math.hypot(error, error_free), (mean, w_free.mean())
+    # The bound removes most of what the free map spends outside the window.
+    assert kept.mean() < 0.5
+    # The inverse lands where the map came from.
+    r = bounded.inverse(pt.momenta[pt.valid][:2000], pt.x1[pt.valid][:2000], pt.x2[pt.valid][:2000])
+    np.testing.assert_allclose(bounded.map(r).momenta, pt.momenta[pt.valid][:2000], rtol=1e-9, atol=1e-6)

@@ -69,6 +69,8 @@ class ChannelMap:
         t_power: exponent of the t-channel power-law maps.
         pt_min: ``(n_external,)`` smallest transverse momentum of each leg
             that the cuts let through (0: none; see :class:`~.tree.TreeMap`).
+        y_max: ``(n_external,)`` largest lab-frame ``|rapidity|`` of each leg
+            that the cuts let through (negative: none).
 
     Attributes:
         dim: ``3 n_final - 4`` (``+ 2`` if hadronic).
@@ -86,13 +88,14 @@ class ChannelMap:
         tau_min: float = 0.0,
         t_power: float = MASSLESS_POWER,
         pt_min: np.ndarray | None = None,
+        y_max: np.ndarray | None = None,
     ):
         self.masses = np.asarray(masses, dtype=np.float64)
         self.n_external = len(self.masses)
         self.e_cm = float(e_cm)
         self.hadronic = bool(hadronic)
         # pT is invariant under the boost along z from the partonic to the lab frame.
-        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min)
+        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min, y_max=y_max)
         self.topology = topology
         self.luminosity: MomentumFractions | None = None
         if self.hadronic:
@@ -124,7 +127,7 @@ class ChannelMap:
         n = r.shape[0]
         if self.luminosity is not None:
             x1, x2, shat, y, jac = self.luminosity.map(r[:, :2])
-            momenta, jac_tree = self.tree.map(r[:, 2:], np.sqrt(shat))
+            momenta, jac_tree = self.tree.map(r[:, 2:], np.sqrt(shat), y)
             with np.errstate(all="ignore"):
                 momenta = boost_along_z(momenta, y)
                 jac = jac * jac_tree
@@ -155,8 +158,9 @@ class ChannelMap:
             raise ValueError("a hadronic channel needs x1 and x2 to invert")
         x1, x2 = np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)
         r_lum = self.luminosity.inverse(x1, x2)
-        partonic = boost_along_z(momenta, -0.5 * np.log(x1 / x2))
-        r_tree = self.tree.inverse(partonic, np.sqrt(x1 * x2) * self.e_cm)
+        y = 0.5 * np.log(x1 / x2)
+        partonic = boost_along_z(momenta, -y)
+        r_tree = self.tree.inverse(partonic, np.sqrt(x1 * x2) * self.e_cm, y)
         return np.concatenate([r_lum, r_tree], axis=-1)
 
 
@@ -168,6 +172,7 @@ def build_channel(
     hadronic: bool = False,
     tau_min: float = 0.0,
     pt_min: Sequence[float] | np.ndarray | None = None,
+    y_max: Sequence[float] | np.ndarray | None = None,
 ) -> ChannelMap:
     """The :class:`ChannelMap` of one diagram.
 
@@ -180,7 +185,9 @@ def build_channel(
         hadronic: also sample ``x1, x2``.
         tau_min: smallest ``s-hat / s``.
         pt_min: ``(n_external,)`` smallest transverse momentum per leg (cuts).
+        y_max: ``(n_external,)`` largest ``|rapidity|`` per leg (cuts; negative: none).
     """
     masses = np.asarray(external_masses, dtype=np.float64)
     topology = parse_diagram(diagram, len(masses))
-    return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min, pt_min=pt_min)
+    return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min, pt_min=pt_min,
+                      y_max=y_max)

@@ -142,6 +142,9 @@ class TreeMap:
         pt_min: ``(n_external,)`` smallest transverse momentum each leg has
             after the cuts (0: none); the chain starts where such a leg is
             emitted and never draws it below.
+        y_max: ``(n_external,)`` largest lab-frame ``|rapidity|`` of each leg
+            after the cuts (negative: none); the chain's first leg is never
+            drawn beyond it (the lab frame is given to :meth:`map` by ``y_boost``).
 
     Attributes:
         dim: ``3 n - 4``.
@@ -151,7 +154,7 @@ class TreeMap:
     """
 
     def __init__(self, topology: Topology, masses: np.ndarray, mass_width: MassWidth, t_power: float = MASSLESS_POWER,
-                 pt_min: np.ndarray | None = None):
+                 pt_min: np.ndarray | None = None, y_max: np.ndarray | None = None):
         self.masses = np.asarray(masses, dtype=np.float64)
         pt_min = np.zeros(len(self.masses)) if pt_min is None else np.asarray(pt_min, dtype=np.float64)
         # The first emission of a chain is the one whose angle to the beam the
@@ -164,6 +167,9 @@ class TreeMap:
             topology = topology.reversed()
         self.topology = topology
         self._first_pt_min = leg_cut(topology.blocks[0]) if topology.has_t_channel else 0.0
+        first = topology.blocks[0]
+        self._first_y_max = (float(y_max[first.legs[0] - 1]) if y_max is not None and topology.has_t_channel
+                             and first.is_leg else -1.0)
         self.n_external = len(self.masses)
         self.n_final = self.n_external - 2
         if self.n_final < 2:
@@ -189,8 +195,11 @@ class TreeMap:
         return float(sum(self.masses[leg - 1] for leg in node.legs))
 
     # ------------------------------------------------------------------ forward
-    def map(self, r: np.ndarray, sqrt_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def map(self, r: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Momenta and Jacobian for ``r`` (``(n, dim)``) at partonic energies ``sqrt_s`` (``(n,)``).
+
+        ``y_boost`` (``(n,)``, default 0) is the rapidity of the partonic frame
+        in the lab, where a rapidity cut on the chain's first leg applies.
 
         Returns:
             ``(momenta, jacobian)``: ``(n, n_external, 4)`` momenta in the partonic
@@ -209,7 +218,7 @@ class TreeMap:
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
                 block_mass, jac = self._block_masses(r, sqrt_s, cols, jac)
-                block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, cols, jac)
+                block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, cols, jac, y_boost)
             else:
                 block_mass = [sqrt_s]
                 block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
@@ -279,21 +288,35 @@ class TreeMap:
             t_hi = np.where(np.abs(t_lo) >= np.abs(direct), product / t_lo, direct)
         return p_abs, e_x, t_hi, 4.0 * q_abs * p_abs
 
-    def _pt_cut_distance(self, q_abs, p_abs):
-        """The ``v`` range the first emission's pT cut removes at either end of ``[0, 4 |q| |p|]``.
+    def _first_step_range(self, q_abs, p_abs, e_x, y_boost):
+        """The range ``[lo, hi]`` of ``v = 2 |q| |p| (1 - cos(theta))`` the first leg's cuts allow.
 
-        In the partonic frame the chain's axis is the beam, so ``pT = |p| sin(theta)``
-        and ``pT >= pt_min`` leaves ``1 - cos(theta)`` in ``[g, 2 - g]`` with
-        ``g = 1 - sqrt(1 - (pt_min / |p|)^2)`` (written without cancellation).
-        Where ``|p| < pt_min`` nothing is left: the distance exceeds half the range.
+        The first step runs in the partonic frame with the beam as axis
+        (``+z`` from leg 1, ``-z`` from leg 2). ``pT = |p| sin(theta) >= pt_min``
+        leaves ``1 - cos(theta)`` in ``[g, 2 - g]``, ``g = 1 - sqrt(1 - (pt_min/|p|)^2)``
+        (written without cancellation); ``|y_lab| <= y_max`` bounds the
+        partonic rapidity to ``[-y_max - y_boost, y_max - y_boost]``, that is
+        ``cos`` (about ``+z``) to ``tanh(y) E / |p|`` at its ends. An empty
+        range (``hi < lo``) gives weight 0.
         """
-        if self._first_pt_min <= 0:
-            return 0.0
-        ratio2 = (self._first_pt_min / p_abs) ** 2
-        gap = np.where(ratio2 <= 1.0, ratio2 / (1.0 + np.sqrt(np.maximum(1.0 - ratio2, 0.0))), np.inf)
-        return 2.0 * q_abs * p_abs * gap
+        scale = 2.0 * q_abs * p_abs
+        lo, hi = np.zeros_like(scale), 2.0 * scale
+        if self._first_pt_min > 0:
+            ratio2 = (self._first_pt_min / p_abs) ** 2
+            gap = np.where(ratio2 <= 1.0, ratio2 / (1.0 + np.sqrt(np.maximum(1.0 - ratio2, 0.0))), np.inf)
+            lo, hi = scale * gap, scale * (2.0 - gap)
+        if self._first_y_max >= 0:
+            boost = np.zeros_like(scale) if y_boost is None else y_boost
+            # cos about +z at the two rapidity edges, then about the chain's axis.
+            cos_lo = np.clip(np.tanh(-self._first_y_max - boost) * e_x / p_abs, -1.0, 1.0)
+            cos_hi = np.clip(np.tanh(self._first_y_max - boost) * e_x / p_abs, -1.0, 1.0)
+            if self._t_from == 1:   # the chain starts at leg 2: its axis is -z
+                cos_lo, cos_hi = -cos_hi, -cos_lo
+            lo = np.maximum(lo, scale * (1.0 - cos_hi))
+            hi = np.minimum(hi, scale * (1.0 - cos_lo))
+        return lo, hi
 
-    def _t_chain(self, r, sqrt_s, p_in, block_mass, cols, jac):
+    def _t_chain(self, r, sqrt_s, p_in, block_mass, cols, jac, y_boost=None):
         k = len(block_mass)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -311,9 +334,9 @@ class TreeMap:
             q0, q_abs, axis = self._chain_frame(p_b, rest, rest_mass, q2)
             p_abs, e_x, t_hi, width = self._t_step_kinematics(rest_mass, m_x, m_rest, q2, q0, q_abs)
             # Sample the distance v = t_hi - t from the forward edge: 1 - cos(theta) = v / (2 |q| |p|).
-            cut = self._pt_cut_distance(q_abs, p_abs) if j == 0 else 0.0
-            v, dt = self._t_samplers[j].map_distance(r[:, cols.take()], t_hi - cut, width - 2.0 * cut)
-            v = v + cut
+            lo, hi = self._first_step_range(q_abs, p_abs, e_x, y_boost) if j == 0 else (0.0, width)
+            v, dt = self._t_samplers[j].map_distance(r[:, cols.take()], t_hi - lo, hi - lo)
+            v = v + lo
             t = t_hi - v
             gap_forward = np.clip(v / (2.0 * q_abs * p_abs), 0.0, 2.0)
             gap_backward = np.clip((width - v) / (2.0 * q_abs * p_abs), 0.0, 2.0)
@@ -358,7 +381,7 @@ class TreeMap:
         return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out)
 
     # ------------------------------------------------------------------ inverse
-    def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray) -> np.ndarray:
+    def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> np.ndarray:
         """The ``r`` (``(n, dim)``) that :meth:`map` sends to ``momenta`` (partonic frame).
 
         Args:
@@ -387,7 +410,8 @@ class TreeMap:
                     if not block.is_leg:
                         hi = budget - sum(block_mass[:i]) - sum(mins[i + 1 :])
                         r[:, cols.take()] = self._unsample(self._samplers[block.legs], block_mass[i], mins[i], hi)
-                self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, cols)
+                self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, cols,
+                                      y_boost)
                 block_p = [momentum(b) for b in blocks]
             else:
                 block_mass = [sqrt_s]
@@ -415,7 +439,7 @@ class TreeMap:
     def _unsample(sampler, mass, lo_mass, hi_mass):
         return sampler.inverse(mass**2, *_squared_range(np.broadcast_to(lo_mass, mass.shape), hi_mass))[0]
 
-    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, cols):
+    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, cols, y_boost=None):
         k = len(block_p)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -437,8 +461,8 @@ class TreeMap:
             _, phi = angles_of(direction)
             v = 2.0 * q_abs * p_abs * one_minus_cos(direction)
             t = t_hi - v
-            cut = self._pt_cut_distance(q_abs, p_abs) if j == 0 else 0.0
-            r[:, cols.take()] = self._t_samplers[j].inverse_distance(v - cut, t_hi - cut, width - 2.0 * cut)[0]
+            lo, hi = self._first_step_range(q_abs, p_abs, e_x, y_boost) if j == 0 else (0.0, width)
+            r[:, cols.take()] = self._t_samplers[j].inverse_distance(v - lo, t_hi - lo, hi - lo)[0]
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
