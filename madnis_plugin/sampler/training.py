@@ -47,10 +47,10 @@ import torch
 from madnis_plugin.sampler.buffer import SampleBuffer
 from madnis_plugin.sampler.losses import kl_loss, stratified_variance_loss
 from madnis_plugin.sampler.results import PhaseCost
+from madnis_plugin.sampler.vegas_sampler import _BELOW_ONE
 
 __all__ = ["Trainer", "is_online_step"]
 
-_BELOW_ONE = np.nextafter(1.0, 0.0)
 _RUNNING = 0.2  # weight of the newest online batch in the running channel estimates
 
 
