@@ -186,31 +186,22 @@ class GenerationCuts:
             masses = np.sqrt(np.maximum(_mass2(momenta[0]), 0.0))
         return ParticleClasses.of(pdgs, masses, self.maxjetflavor, n_incoming, exempt)
 
-    def pt_minima(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
-                  exempt: Sequence[int] = ()) -> np.ndarray:
-        """Per final-state leg, the transverse momentum below which every event fails the cuts (0: none).
+    def leg_limits(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
+                   exempt: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        """Per final-state leg, the single-particle windows the cuts impose (setcuts.f).
+
+        Keys ``ptmin``, ``ptmax``, ``emin``, ``emax``, ``ymax``, ``ymin``; a
+        maximum of -1 is off, a minimum of 0 is none. Every event with a leg
+        outside its window fails the cuts, so a phase-space map may stay inside.
 
         Example:
             >>> from madnis_plugin.cards import RunCard
-            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0 = lpp1\\n 25 = ptj\\n"))
-            >>> cuts.pt_minima((21, 21, 6, -6, 21), (0, 0, 173, 173, 0)).tolist()
-            [0.0, 0.0, 25.0]
+            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0 = lpp1\\n 25 = ptj\\n 4.5 = etaj\\n"))
+            >>> lim = cuts.leg_limits((21, 21, 6, -6, 21), (0, 0, 173, 173, 0))
+            >>> lim["ptmin"].tolist(), lim["ymax"].tolist()
+            ([0.0, 0.0, 25.0], [-1.0, -1.0, 4.5])
         """
-        c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
-        return np.maximum(self._per_particle_limits(c)["ptmin"], 0.0)
-
-    def rapidity_maxima(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
-                        exempt: Sequence[int] = ()) -> np.ndarray:
-        """Per final-state leg, the ``|rapidity|`` above which every event fails the cuts (-1: none).
-
-        Example:
-            >>> from madnis_plugin.cards import RunCard
-            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0 = lpp1\\n 4.5 = etaj\\n"))
-            >>> cuts.rapidity_maxima((21, 21, 6, -6, 21), (0, 0, 173, 173, 0)).tolist()
-            [-1.0, -1.0, 4.5]
-        """
-        c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
-        return self._per_particle_limits(c)["ymax"]
+        return self._per_particle_limits(self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt))
 
     def _per_particle_limits(self, c: ParticleClasses) -> dict[str, np.ndarray]:
         """Per final-state leg: pt, energy and rapidity windows (setcuts.f)."""

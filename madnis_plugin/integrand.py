@@ -146,16 +146,16 @@ class CollisionIntegrand:
             self._tau_min = min(max(tau_min(run_card, s.pdg, masses, exempt=self._exempt_legs[k]), floors[k])
                                 for k, g in enumerate(self.groups) for s in g.subprocesses)
         # Per group and leg, the pT below and the |rapidity| above which every
-        # subprocess's event fails the cuts (a leg without a cut in one subprocess has none).
+        # subprocess's event fails the cuts: the loosest over the subprocesses
+        # (no rapidity bound where one subprocess has none).
         n_in = process.n_incoming
-
-        def group_limit(g: int, limit, reduce, none: float) -> np.ndarray:
-            per_subprocess = [limit(s.pdg, masses, n_in, self._exempt_legs[g]) for s in self.groups[g].subprocesses]
-            unbounded = np.any([x < 0 for x in per_subprocess], axis=0) if none < 0 else False
-            return np.r_[np.full(n_in, none), np.where(unbounded, none, reduce(per_subprocess, axis=0))]
-
-        pt_floors = [group_limit(g, self.cuts.pt_minima, np.min, 0.0) for g in range(len(self.groups))]
-        y_ceilings = [group_limit(g, self.cuts.rapidity_maxima, np.max, -1.0) for g in range(len(self.groups))]
+        pt_floors, y_ceilings = [], []
+        for g, group in enumerate(self.groups):
+            limits = [self.cuts.leg_limits(s.pdg, masses, n_in, self._exempt_legs[g]) for s in group.subprocesses]
+            pt_min = np.min([np.maximum(lim["ptmin"], 0.0) for lim in limits], axis=0)
+            y_max = np.array([lim["ymax"] for lim in limits])
+            pt_floors.append(np.r_[np.zeros(n_in), pt_min])
+            y_ceilings.append(np.r_[np.full(n_in, -1.0), np.where((y_max < 0).any(axis=0), -1.0, y_max.max(axis=0))])
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
                           hadronic=self.hadronic, tau_min=self._tau_min, pt_min=pt_floors[ch.group],

@@ -217,8 +217,9 @@ class TreeMap:
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
-                block_mass, jac = self._block_masses(r, sqrt_s, cols, jac)
-                block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, cols, jac, y_boost)
+                budget = self._chain_budget(sqrt_s)
+                block_mass, jac = self._block_masses(r, sqrt_s, budget, cols, jac)
+                block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost)
             else:
                 block_mass = [sqrt_s]
                 block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
@@ -244,11 +245,10 @@ class TreeMap:
         left = (sqrt_s - math.hypot(m_0, pt)) ** 2 - pt**2
         return m_0 + np.where(left >= 0, np.sqrt(np.maximum(left, 0.0)), -np.inf)
 
-    def _block_masses(self, r, sqrt_s, cols, jac):
+    def _block_masses(self, r, sqrt_s, budget, cols, jac):
         blocks = self.topology.blocks
         mins = [self.min_mass(b) for b in blocks]
         masses: list[np.ndarray] = []
-        budget = self._chain_budget(sqrt_s)
         for i, block in enumerate(blocks):
             if block.is_leg:
                 masses.append(np.full_like(sqrt_s, mins[i]))
@@ -316,7 +316,7 @@ class TreeMap:
             hi = np.minimum(hi, scale * (1.0 - cos_lo))
         return lo, hi
 
-    def _t_chain(self, r, sqrt_s, p_in, block_mass, cols, jac, y_boost=None):
+    def _t_chain(self, r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost=None):
         k = len(block_mass)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -327,7 +327,7 @@ class TreeMap:
             m_x = block_mass[j]
             if j < k - 2:
                 lo = sum(block_mass[j + 1 :])
-                hi = (self._chain_budget(sqrt_s) if j == 0 else rest_mass) - m_x
+                hi = (budget if j == 0 else rest_mass) - m_x
                 m_rest, jac = self._sample(Uniform(), r[:, cols.take()], lo, hi, jac)
             else:
                 m_rest = block_mass[k - 1]
@@ -410,8 +410,8 @@ class TreeMap:
                     if not block.is_leg:
                         hi = budget - sum(block_mass[:i]) - sum(mins[i + 1 :])
                         r[:, cols.take()] = self._unsample(self._samplers[block.legs], block_mass[i], mins[i], hi)
-                self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, cols,
-                                      y_boost)
+                self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, budget,
+                                      cols, y_boost)
                 block_p = [momentum(b) for b in blocks]
             else:
                 block_mass = [sqrt_s]
@@ -439,7 +439,7 @@ class TreeMap:
     def _unsample(sampler, mass, lo_mass, hi_mass):
         return sampler.inverse(mass**2, *_squared_range(np.broadcast_to(lo_mass, mass.shape), hi_mass))[0]
 
-    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, cols, y_boost=None):
+    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, budget, cols, y_boost=None):
         k = len(block_p)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -450,7 +450,7 @@ class TreeMap:
             remainder = sum(block_p[j + 1 :])
             if j < k - 2:
                 m_rest = self._stable_mass(momenta, [leg for b in self.topology.blocks[j + 1 :] for leg in b.legs])
-                hi = (self._chain_budget(sqrt_s) if j == 0 else rest_mass) - m_x
+                hi = (budget if j == 0 else rest_mass) - m_x
                 r[:, cols.take()] = self._unsample(Uniform(), m_rest, sum(block_mass[j + 1 :]), hi)
             else:
                 m_rest = block_mass[k - 1]

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from madnis_plugin.sampler.buffer import SampleBuffer
+from madnis_plugin.sampler.madnis_sampler import DrawnChannel
 from madnis_plugin.sampler.losses import kl_loss, stratified_variance_loss
 from madnis_plugin.sampler.results import PhaseCost
 from madnis_plugin.sampler.vegas_sampler import _BELOW_ONE
@@ -124,17 +125,13 @@ class Trainer:
         s = self.s
         value = np.asarray(batch.value, dtype=np.float64)
         value = np.where(np.isfinite(value), value, 0.0)
-        log_q = np.log(np.maximum(q, 1e-300))
-        if s.trains_layer:
-            as64 = lambda a: torch.as_tensor(a, dtype=torch.float64, device=s.device)  # noqa: E731
-            point, value_t, log_g = as64(r), as64(value), as64(log_q)
-        else:
-            # Flow-space coordinates under the final grid: y, value |dr/dy| and
-            # the density the points had in y when VEGAS drew them.
-            y, layer_density = s.grid_layer.invmap(channel, r)
-            point = s.tensor(np.clip(y, 0.0, _BELOW_ONE))
-            value_t = s.tensor(value / layer_density)
-            log_g = s.tensor(log_q - np.log(layer_density))
+        # As if drawn through the final grid layer: flow-space y, with the
+        # density in y the points had when VEGAS drew them.
+        y, layer_density = s.grid_layer.invmap(channel, r)
+        drawn = DrawnChannel(channel, s.tensor(np.clip(y, 0.0, _BELOW_ONE)),
+                             s.tensor(np.log(np.maximum(q, 1e-300)) - np.log(layer_density)), r, q, value,
+                             value / layer_density, batch.channel_prior, batch.features, batch.payload, 0)
+        point, value_t, log_g = s.training_sample(drawn)
         self.buffer.add(channel, point, value_t, s.tensor(batch.channel_prior), s.tensor(batch.features), log_g)
 
     def _online_batch(self, batch_size: int) -> tuple[dict[str, torch.Tensor], int]:
