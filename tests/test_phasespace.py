@@ -18,7 +18,7 @@ from scipy import integrate
 from scipy.stats import qmc
 
 from madnis_plugin.phasespace import ChannelMap, PhaseSpacePoint, Rambo, build_channel, massless_volume
-from madnis_plugin.phasespace.kinematics import kallen, minkowski_square
+from madnis_plugin.phasespace.kinematics import boost_to_rest, invariant_mass, kallen, minkowski_square
 
 E_CM = 500.0
 N_SIGMA = 5.0
@@ -259,13 +259,16 @@ def test_inverse_round_trips_to_1e9(name, hadronic):
     # Inside [0.01, 0.99] per coordinate: closer to the edges a power-law map sends a
     # massless invariant to s / s_max < 1e-10, where the decay is boosted by
     # gamma > 1e5 and float64 lab momenta no longer hold its angles to 1e-9.
+    # The Higgs of t_decay_chain_5 (width / mass = 3e-5) stretches the rounding
+    # of its boosted daughters' mass by mass / width in its coordinate: up to
+    # 1.06e-9 with helicity-frame decays (9.6e-10 with a fixed z axis).
     cmap = channel(name, masses=ttbar_masses(name), table=PHYSICAL, e_cm=13000.0 if hadronic else E_CM,
                    hadronic=hadronic, tau_min=1e-4 if hadronic else 0.0)
     r = 0.01 + 0.98 * np.random.default_rng(9).random((5000, cmap.dim))
     pt = cmap.map(r)
     assert pt.valid.all()
     back = cmap.inverse(pt.momenta, pt.x1, pt.x2)
-    assert np.max(np.abs(back - r)) < 1e-9
+    assert np.max(np.abs(back - r)) < 2e-9
 
 
 def test_resonance_of_the_whole_final_state_is_flattened_in_x1_x2():
@@ -389,3 +392,62 @@ def test_rapidity_bound_samples_only_inside_the_lab_window_and_keeps_the_volume_
     # The inverse lands where the map came from.
     r = bounded.inverse(pt.momenta[pt.valid][:2000], pt.x1[pt.valid][:2000], pt.x2[pt.valid][:2000])
     np.testing.assert_allclose(bounded.map(r).momenta, pt.momenta[pt.valid][:2000], rtol=1e-9, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- decay chains
+
+
+def helicity_cos(daughter: np.ndarray, parent: np.ndarray, mother: np.ndarray) -> np.ndarray:
+    """cos of the daughter's angle, in the parent's rest frame, to the direction away from the mother."""
+    d, m = boost_to_rest(daughter, parent)[:, 1:], boost_to_rest(mother, parent)[:, 1:]
+    return -(d * m).sum(axis=-1) / (np.linalg.norm(d, axis=-1) * np.linalg.norm(m, axis=-1))
+
+
+@pytest.mark.parametrize("name,hadronic", [("ttbar_dilepton_s", False), ("ttbar_dilepton_t", True)])
+def test_decay_angles_are_the_helicity_angles(name, hadronic):
+    # Legs 3..8: b e+ ve b~ e- ve~. Each decay's polar coordinate is the
+    # daughter's angle to the parent's flight direction, seen from the mother:
+    # the angle a W's helicity fractions and a top's spin analysers depend on.
+    cmap = channel(name, e_cm=1000.0, hadronic=hadronic, tau_min=0.3 if hadronic else 0.0)
+    r, pt = sample(cmap, 3000, seed=21)
+    p = pt.momenta[pt.valid]
+    r = r[pt.valid]
+    assert len(p) > 1000
+    centre, top, antitop = p[:, :2].sum(axis=1), p[:, 2:5].sum(axis=1), p[:, 5:8].sum(axis=1)
+    decays = {"t -> b W+": (p[:, 2], top, centre), "W+ -> e+ ve": (p[:, 3], p[:, 3] + p[:, 4], top),
+              "t~ -> b~ W-": (p[:, 5], antitop, centre), "W- -> e- ve~": (p[:, 6], p[:, 6] + p[:, 7], antitop)}
+    for decay, (daughter, parent, mother) in decays.items():
+        cos = helicity_cos(daughter, parent, mother)
+        assert np.min(np.max(np.abs(2.0 * r - 1.0 - cos[:, None]), axis=0)) < 1e-9, decay
+
+
+WINDOWS = {(3, 4, 5): (150.0, 200.0), (4, 5): (60.0, 100.0), (6, 7, 8): (150.0, 200.0), (7, 8): (60.0, 100.0)}
+
+
+@pytest.mark.parametrize("name,hadronic", [("s_decay_chain_5", False), ("t_decay_chain_5", False),
+                                           ("ttbar_dilepton_t", False), ("s_z_2", True)])
+def test_mass_windows_sample_only_inside_and_keep_the_volume_there(name, hadronic):
+    n_final = DIAGRAMS[name][1]
+    windows = {legs: w for legs, w in {**WINDOWS, (3, 4): (80.0, 100.0)}.items() if max(legs) <= n_final + 2}
+    if name != "s_z_2":
+        del windows[(3, 4)]
+    kwargs = dict(e_cm=1000.0, hadronic=hadronic, tau_min=0.001 if hadronic else 0.0)
+    bounded = channel(name, mass_windows=windows, **kwargs)
+    _, pt = sample(bounded, 100_000, seed=22)
+    assert pt.valid.mean() > 0.99
+    _, free = sample(channel(name, **kwargs), 400_000, seed=23)
+    kept = free.valid.copy()
+    for legs, (lo, hi) in windows.items():
+        m = invariant_mass(pt.momenta[pt.valid][:, [leg - 1 for leg in legs]].sum(axis=1))
+        assert lo * (1 - 1e-9) <= m.min() and m.max() <= hi * (1 + 1e-9), legs
+        m_free = invariant_mass(free.momenta[:, [leg - 1 for leg in legs]].sum(axis=1))
+        kept &= (lo <= m_free) & (m_free <= hi)
+    # The free map spends most of its points outside; the bounded one keeps their volume.
+    assert kept.mean() < 0.6
+    w_free = free.jacobian * kept
+    mean, error = pt.jacobian.mean(), pt.jacobian.std() / math.sqrt(pt.jacobian.size)
+    error_free = w_free.std() / math.sqrt(w_free.size)
+    assert abs(mean - w_free.mean()) < N_SIGMA * math.hypot(error, error_free), (mean, w_free.mean())
+    ok = pt.valid
+    back = bounded.inverse(pt.momenta[ok][:2000], pt.x1[ok][:2000], pt.x2[ok][:2000])
+    np.testing.assert_allclose(bounded.map(back).momenta, pt.momenta[ok][:2000], rtol=1e-9, atol=1e-6)

@@ -71,6 +71,9 @@ class ChannelMap:
             that the cuts let through (0: none; see :class:`~.tree.TreeMap`).
         y_max: ``(n_external,)`` largest lab-frame ``|rapidity|`` of each leg
             that the cuts let through (negative: none).
+        mass_windows: ``{legs: (low, high)}`` invariant-mass windows of sets of
+            final-state legs (1-based) outside which the integrand vanishes
+            (see :class:`~.tree.TreeMap`).
 
     Attributes:
         dim: ``3 n_final - 4`` (``+ 2`` if hadronic).
@@ -89,20 +92,27 @@ class ChannelMap:
         t_power: float = MASSLESS_POWER,
         pt_min: np.ndarray | None = None,
         y_max: np.ndarray | None = None,
+        mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None,
     ):
         self.masses = np.asarray(masses, dtype=np.float64)
         self.n_external = len(self.masses)
         self.e_cm = float(e_cm)
         self.hadronic = bool(hadronic)
         # pT is invariant under the boost along z from the partonic to the lab frame.
-        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min, y_max=y_max)
+        self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min, y_max=y_max,
+                            mass_windows=mass_windows)
         self.topology = topology
         self.luminosity: MomentumFractions | None = None
         if self.hadronic:
             if np.any(self.masses[:2] != 0.0):
                 raise ValueError("hadronic channels need massless incoming partons")
             shat_min = max(float(tau_min) * self.e_cm**2, float(np.sum(self.masses[2:])) ** 2)
-            self.luminosity = MomentumFractions(self.e_cm, shat_min, resonance=self.tree.root_sampler)
+            shat_max = self.e_cm**2
+            if self.tree.root_window is not None:
+                shat_min = max(shat_min, self.tree.root_window[0] ** 2)
+                shat_max = min(shat_max, self.tree.root_window[1] ** 2)
+            self.luminosity = MomentumFractions(self.e_cm, shat_min, resonance=self.tree.root_sampler,
+                                                shat_max=shat_max)
         self.dim = self.tree.dim + (2 if self.hadronic else 0)
 
     def s_channel_propagators(self) -> list[tuple[int, tuple[int, ...]]]:
@@ -173,6 +183,7 @@ def build_channel(
     tau_min: float = 0.0,
     pt_min: Sequence[float] | np.ndarray | None = None,
     y_max: Sequence[float] | np.ndarray | None = None,
+    mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None,
 ) -> ChannelMap:
     """The :class:`ChannelMap` of one diagram.
 
@@ -186,8 +197,10 @@ def build_channel(
         tau_min: smallest ``s-hat / s``.
         pt_min: ``(n_external,)`` smallest transverse momentum per leg (cuts).
         y_max: ``(n_external,)`` largest ``|rapidity|`` per leg (cuts; negative: none).
+        mass_windows: ``{legs: (low, high)}`` invariant-mass windows of sets of
+            final-state legs (1-based; a decay chain's on-shell resonances).
     """
     masses = np.asarray(external_masses, dtype=np.float64)
     topology = parse_diagram(diagram, len(masses))
     return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min, pt_min=pt_min,
-                      y_max=y_max)
+                      y_max=y_max, mass_windows=mass_windows)

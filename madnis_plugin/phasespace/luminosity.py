@@ -46,6 +46,8 @@ class MomentumFractions:
             and cuts; must be below ``s``.
         resonance: sampler of an s-channel propagator holding the whole final
             state, or None.
+        shat_max: largest ``s-hat`` (GeV^2; default ``s``), below ``s`` where
+            that propagator's mass window ends lower.
 
     Attributes:
         dim: 2.
@@ -53,17 +55,19 @@ class MomentumFractions:
 
     dim = 2
 
-    def __init__(self, e_cm: float, shat_min: float = 0.0, resonance: InvariantSampler | None = None):
+    def __init__(self, e_cm: float, shat_min: float = 0.0, resonance: InvariantSampler | None = None,
+                 shat_max: float | None = None):
         self.s = float(e_cm) ** 2
-        if not 0.0 <= shat_min < self.s:
-            raise ValueError(f"shat_min = {shat_min} must lie in [0, s = {self.s})")
+        self.shat_max = self.s if shat_max is None else float(shat_max)
+        if not 0.0 <= shat_min < self.shat_max <= self.s:
+            raise ValueError(f"need 0 <= shat_min = {shat_min} < shat_max = {self.shat_max} <= s = {self.s}")
         self.shat_min = float(shat_min)
         self.sampler = shat_sampler(resonance, self.shat_min)
 
     def map(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(x1, x2, s-hat, y, dx1 dx2 / dr)`` for ``r`` of shape ``(n, 2)``; Jacobian 0 where invalid."""
         n = r.shape[0]
-        shat, dshat = self.sampler.map(r[:, 0], np.full(n, self.shat_min), np.full(n, self.s))
+        shat, dshat = self.sampler.map(r[:, 0], np.full(n, self.shat_min), np.full(n, self.shat_max))
         tau = shat / self.s
         with np.errstate(divide="ignore", invalid="ignore"):
             y_max = -0.5 * np.log(tau)
@@ -79,7 +83,7 @@ class MomentumFractions:
         tau = x1 * x2
         n = len(tau)
         shat = tau * self.s
-        r0, _ = self.sampler.inverse(shat, np.full(n, self.shat_min), np.full(n, self.s))
+        r0, _ = self.sampler.inverse(shat, np.full(n, self.shat_min), np.full(n, self.shat_max))
         with np.errstate(divide="ignore", invalid="ignore"):
             y_max = -0.5 * np.log(tau)
             r1 = np.where(y_max > 0, 0.5 * (0.5 * np.log(x1 / x2) / y_max + 1.0), 0.5)

@@ -12,8 +12,10 @@ centre-of-mass frame, the way MadEvent's ``genps`` builds a channel:
    azimuth; without a chain the whole final state is one block at rest;
 3. every block decays through its tree of two-body decays, each daughter mass
    drawn with its propagator's sampler (Breit-Wigner for massive, power law for
-   massless, RAMBO-on-diet for flat chains), the angles flat in the rest frame
-   of the parent reached by a pure boost from the partonic frame.
+   massless, RAMBO-on-diet for flat chains; never outside a decay chain's mass
+   window), the angles flat in the rest frame of the parent reached by a pure
+   boost from the partonic frame, about the parent's helicity axis (its flight
+   direction seen from its own mother).
 
 The Jacobian is exact: ``dPhi_n / dr`` with ``dPhi_n = prod d^3p/((2 pi)^3 2E)
 (2 pi)^4 delta^4``, built from ``dPhi_2 = |p| / (16 pi^2 M) dOmega`` and
@@ -32,7 +34,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -120,6 +122,19 @@ def _rest_frame_momentum(pa, pb, parent, mass, m_a, m_b):
     return np.where(fast[:, None] & np.isfinite(stable), stable, direct)
 
 
+def _helicity_axis(p, mass, mother):
+    """The polar axis of a decay in the rest frame of ``p``: opposite to where ``mother`` is seen.
+
+    Angles about this axis (the helicity frame) are the ones the decay's matrix
+    element depends on alone (the W helicity fractions, a top's spin analysers),
+    so the map's decay angles carry structure one coordinate at a time, which
+    VEGAS and the flows learn, instead of through the correlation of the
+    daughter's angle with the parent's direction that a fixed axis gives. A
+    parent at rest in its mother's frame (an s-channel root) gets the z axis.
+    """
+    return -boost_to_rest(mother, p, mass)[:, 1:]
+
+
 class _Columns:
     """Hands out the columns of ``r`` in the order a traversal consumes them."""
 
@@ -145,17 +160,26 @@ class TreeMap:
         y_max: ``(n_external,)`` largest lab-frame ``|rapidity|`` of each leg
             after the cuts (negative: none); the chain's first leg is never
             drawn beyond it (the lab frame is given to :meth:`map` by ``y_boost``).
+        mass_windows: ``{legs: (low, high)}``, the invariant-mass window of a
+            set of final-state legs (1-based) outside which the integrand
+            vanishes (a decay chain's resonance within ``bwcutoff`` widths of
+            its pole); a node of the topology holding exactly those legs is
+            never drawn outside it.
 
     Attributes:
         dim: ``3 n - 4``.
         n_final: ``n``.
         root_sampler: the sampler a luminosity map may use for ``s-hat`` when the
             whole final state is one s-channel block (None otherwise).
+        root_window: the mass window of that block, which only the luminosity
+            map can keep (None: none, or a t-channel chain).
     """
 
     def __init__(self, topology: Topology, masses: np.ndarray, mass_width: MassWidth, t_power: float = MASSLESS_POWER,
-                 pt_min: np.ndarray | None = None, y_max: np.ndarray | None = None):
+                 pt_min: np.ndarray | None = None, y_max: np.ndarray | None = None,
+                 mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None):
         self.masses = np.asarray(masses, dtype=np.float64)
+        self._windows = {tuple(sorted(legs)): (float(lo), float(hi)) for legs, (lo, hi) in (mass_windows or {}).items()}
         pt_min = np.zeros(len(self.masses)) if pt_min is None else np.asarray(pt_min, dtype=np.float64)
         # The first emission of a chain is the one whose angle to the beam the
         # map controls (its step runs in the partonic frame): start the chain
@@ -186,13 +210,22 @@ class TreeMap:
             TChannel(mass=mass_width(abs(pdg))[0] if pdg else 0.0, nu=t_power) for pdg in topology.t_pdgs
         ]
         self.root_sampler: InvariantSampler | None = None
+        self.root_window: tuple[float, float] | None = None
         if not topology.has_t_channel:
             self.root_sampler = self._samplers.get(topology.blocks[0].legs)
+            self.root_window = self._windows.get(topology.blocks[0].legs)
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
 
     def min_mass(self, node: Node) -> float:
-        """The smallest invariant mass of ``node``: the sum of its legs' masses."""
-        return float(sum(self.masses[leg - 1] for leg in node.legs))
+        """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
+        if node.is_leg:
+            return float(self.masses[node.legs[0] - 1])
+        low = self._windows.get(node.legs, (0.0, math.inf))[0]
+        return max(low, self.min_mass(node.children[0]) + self.min_mass(node.children[1]))
+
+    def max_mass(self, node: Node) -> float:
+        """The largest invariant mass of ``node`` its mass window allows (inf without one)."""
+        return self._windows.get(node.legs, (0.0, math.inf))[1]
 
     # ------------------------------------------------------------------ forward
     def map(self, r: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -214,6 +247,7 @@ class TreeMap:
         out = np.zeros((n, self.n_external, 4))
         p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
         out[:, 0], out[:, 1] = p_in
+        centre = np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
@@ -222,9 +256,9 @@ class TreeMap:
                 block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost)
             else:
                 block_mass = [sqrt_s]
-                block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
+                block_p = [centre]
             for block, p, m in zip(blocks, block_p, block_mass):
-                jac = self._decay(block, p, m, r, cols, jac, out)
+                jac = self._decay(block, p, m, r, cols, jac, out, centre)
         return out, jac
 
     def _sample(self, sampler: InvariantSampler, r, lo_mass, hi_mass, jac):
@@ -253,7 +287,7 @@ class TreeMap:
             if block.is_leg:
                 masses.append(np.full_like(sqrt_s, mins[i]))
                 continue
-            hi = budget - sum(masses) - sum(mins[i + 1 :])
+            hi = np.minimum(budget - sum(masses) - sum(mins[i + 1 :]), self.max_mass(block))
             m, jac = self._sample(self._samplers[block.legs], r[:, cols.take()], np.full_like(sqrt_s, mins[i]), hi, jac)
             masses.append(m)
         return masses, jac
@@ -359,14 +393,17 @@ class TreeMap:
         if a.is_leg:
             m_a = np.full_like(mass, min_a)
         else:
-            m_a, jac = self._sample(self._samplers[a.legs], r[:, cols.take()], np.full_like(mass, min_a), mass - min_b, jac)
+            m_a, jac = self._sample(self._samplers[a.legs], r[:, cols.take()], np.full_like(mass, min_a),
+                                    np.minimum(mass - min_b, self.max_mass(a)), jac)
         if b.is_leg:
             m_b = np.full_like(mass, min_b)
         else:
-            m_b, jac = self._sample(self._samplers[b.legs], r[:, cols.take()], np.full_like(mass, min_b), mass - m_a, jac)
+            m_b, jac = self._sample(self._samplers[b.legs], r[:, cols.take()], np.full_like(mass, min_b),
+                                    np.minimum(mass - m_a, self.max_mass(b)), jac)
         return m_a, m_b, jac
 
-    def _decay(self, node, p, mass, r, cols, jac, out):
+    def _decay(self, node, p, mass, r, cols, jac, out, mother):
+        """Decay ``node`` (momentum ``p``, partonic frame) into its legs; ``mother`` is its mother's momentum."""
         if node.is_leg:
             out[:, node.legs[0] - 1] = p
             return jac
@@ -375,10 +412,11 @@ class TreeMap:
         cos_theta = 2.0 * r[:, cols.take()] - 1.0
         phi = _TWO_PI * r[:, cols.take()]
         pa_rest = momentum_from_angles(np.sqrt(p_abs**2 + m_a**2), p_abs, cos_theta, phi)
+        pa_rest[:, 1:] = rotate_from_z(pa_rest[:, 1:], _helicity_axis(p, mass, mother))
         pb_rest = np.concatenate([np.sqrt(p_abs**2 + m_b**2)[:, None], -pa_rest[:, 1:]], axis=-1)
         jac = jac * p_abs / (4.0 * np.pi * mass)
-        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out)
-        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out)
+        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p)
+        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p)
 
     # ------------------------------------------------------------------ inverse
     def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> np.ndarray:
@@ -400,6 +438,7 @@ class TreeMap:
         def mass_of(node: Node) -> np.ndarray:
             return self._stable_mass(momenta, node.legs)
 
+        centre = np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
@@ -408,16 +447,16 @@ class TreeMap:
                 budget = self._chain_budget(sqrt_s)
                 for i, block in enumerate(blocks):
                     if not block.is_leg:
-                        hi = budget - sum(block_mass[:i]) - sum(mins[i + 1 :])
+                        hi = np.minimum(budget - sum(block_mass[:i]) - sum(mins[i + 1 :]), self.max_mass(block))
                         r[:, cols.take()] = self._unsample(self._samplers[block.legs], block_mass[i], mins[i], hi)
                 self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, budget,
                                       cols, y_boost)
                 block_p = [momentum(b) for b in blocks]
             else:
                 block_mass = [sqrt_s]
-                block_p = [np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)]
+                block_p = [centre]
             for block, p, m in zip(blocks, block_p, block_mass):
-                self._decay_inverse(block, p, m, momentum, mass_of, r, cols)
+                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre)
         return r
 
     def _stable_mass(self, momenta: np.ndarray, legs) -> np.ndarray:
@@ -466,17 +505,21 @@ class TreeMap:
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
-    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols):
+    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother):
         if node.is_leg:
             return
         a, b = node.children
         m_a, m_b = mass_of(a), mass_of(b)
         if not a.is_leg:
-            r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a), mass - self.min_mass(b))
+            r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a),
+                                               np.minimum(mass - self.min_mass(b), self.max_mass(a)))
         if not b.is_leg:
-            r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b), mass - m_a)
-        cos_theta, phi = angles_of(_rest_frame_momentum(momentum(a), momentum(b), p, mass, m_a, m_b))
+            r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
+                                               np.minimum(mass - m_a, self.max_mass(b)))
+        pa_rest = _rest_frame_momentum(momentum(a), momentum(b), p, mass, m_a, m_b)
+        pa_rest[:, 1:] = rotate_to_z(pa_rest[:, 1:], _helicity_axis(p, mass, mother))
+        cos_theta, phi = angles_of(pa_rest)
         r[:, cols.take()] = 0.5 * (cos_theta + 1.0)
         r[:, cols.take()] = phi / _TWO_PI
-        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols)
-        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols)
+        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols, p)
+        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols, p)
