@@ -251,6 +251,20 @@ def test_chains_with_a_jet_at_an_end_start_there_and_never_draw_it_outside_ptj_a
     assert bounded > 0
 
 
+def test_w_jet_channels_never_draw_the_charged_lepton_outside_ptl_and_etal():
+    # The W's decay angles are drawn inside the lepton's cuts (of uniform
+    # points, 58-63% gave a non-zero integrand before, 75-85% now).
+    integrand = prepare_run("w_jet", seed=1).integrand
+    for c, cmap in enumerate(integrand.maps):
+        pdg = integrand.groups[integrand.channels[c].group].subprocesses[0].pdg
+        point = cmap.map(np.random.default_rng(c).random((4000, cmap.dim)))
+        lepton = point.momenta[point.valid, list(pdg).index(-11)]
+        pt = np.hypot(lepton[:, 1], lepton[:, 2])
+        assert point.valid.mean() > 0.7, integrand.channel_names[c]
+        assert pt.min() >= integrand.cuts["ptl"] * (1 - 1e-9)
+        assert np.abs(np.arcsinh(lepton[:, 3] / pt)).max() <= integrand.cuts["etal"] + 1e-9
+
+
 def test_ttbar_dilepton_channels_never_draw_a_resonance_outside_its_bwcutoff_window():
     # The integrand vanishes outside M +- bwcutoff * Gamma of each top and W;
     # every channel's map keeps all four inside (2.7% of the points of the

@@ -451,3 +451,34 @@ def test_mass_windows_sample_only_inside_and_keep_the_volume_there(name, hadroni
     ok = pt.valid
     back = bounded.inverse(pt.momenta[ok][:2000], pt.x1[ok][:2000], pt.x2[ok][:2000])
     np.testing.assert_allclose(bounded.map(back).momenta, pt.momenta[ok][:2000], rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,leg", [("t_block_3", 4), ("t_block_3", 5), ("s_chain_3", 4), ("s_z_2", 3)])
+def test_decay_daughter_with_cuts_is_drawn_only_inside_them_and_keeps_the_volume_there(name, leg):
+    # A Z decaying to a lepton with pT and lab-rapidity cuts: its azimuth
+    # about the Z's flight direction is drawn only where both hold.
+    n_final = DIAGRAMS[name][1]
+    y_max = np.full(n_final + 2, -1.0)
+    y_max[leg - 1] = 1.0
+    kwargs = dict(e_cm=1000.0, hadronic=True, tau_min=0.05)
+    bounded = channel(name, pt_min=pt_floor(n_final, leg), y_max=y_max, **kwargs)
+    _, pt = sample(bounded, 100_000, seed=24)
+    p_leg = pt.momenta[pt.valid, leg - 1]
+    assert np.abs(lab_rapidity(p_leg)).max() <= 1.0 + 1e-9
+    assert np.hypot(p_leg[:, 1], p_leg[:, 2]).min() >= PT_CUT * (1 - 1e-9)
+    _, free = sample(channel(name, **kwargs), 400_000, seed=25)
+    p_free = free.momenta[:, leg - 1]
+    with np.errstate(all="ignore"):
+        kept = free.valid & (np.hypot(p_free[:, 1], p_free[:, 2]) >= PT_CUT) & (np.abs(lab_rapidity(p_free)) <= 1.0)
+    w_free = free.jacobian * kept
+    mean, error = pt.jacobian.mean(), pt.jacobian.std() / math.sqrt(pt.jacobian.size)
+    error_free = w_free.std() / math.sqrt(w_free.size)
+    assert abs(mean - w_free.mean()) < N_SIGMA * math.hypot(error, error_free), (mean, w_free.mean())
+    if name != "s_z_2":   # at rest the cuts fix the polar angle alone: all or no azimuths pass
+        # Measured 0.540 against 0.246 (t_block_3) and 0.917 against 0.499 (with
+        # the azimuth window alone 0.351 and 0.654): at some polar angles in the
+        # window the pT cut still leaves no azimuth.
+        assert pt.valid.mean() > 1.6 * kept.mean()
+    ok = np.flatnonzero(pt.valid)[:2000]
+    r = bounded.inverse(pt.momenta[ok], pt.x1[ok], pt.x2[ok])
+    np.testing.assert_allclose(bounded.map(r).momenta, pt.momenta[ok], rtol=1e-9, atol=1e-6)

@@ -135,6 +135,75 @@ def _helicity_axis(p, mass, mother):
     return -boost_to_rest(mother, p, mass)[:, 1:]
 
 
+class _CutWindow:
+    """Where a massless daughter ``leg`` of ``p -> leg X`` passes its pT and lab-rapidity cuts.
+
+    The parent's mother is at rest in the partonic frame (:meth:`TreeMap._cut_daughter`).
+    With ``cos_star`` the daughter's polar angle about the parent's flight
+    direction ``n`` (at ``theta_n`` to the beam) in the parent's rest frame, it
+    flies at ``cos(alpha) = (cos_star + beta) / (1 + beta cos_star)`` to ``n``
+    with energy ``E = |p*| / (gamma (1 - beta cos(alpha)))``, and at
+    ``cos(theta) = cos(alpha) cos(theta_n) - sin(alpha) cos(phi) sin(theta_n)``
+    to the beam. The lab rapidity window bounds ``cos(theta)`` to
+    ``[u_lo, u_hi]``, ``pT >= pt_min`` to ``|cos(theta)| <= sqrt(1 - (pt_min / E)^2)``.
+    """
+
+    def __init__(self, tree: "TreeMap", leg: int, p, mass, p_abs, y_boost):
+        e, p_vec = p[:, 0], p[:, 1:]
+        p_norm = np.linalg.norm(p_vec, axis=-1)
+        self.beta, self.gamma, self.p_abs = p_norm / e, e / mass, p_abs
+        self.theta_n = np.arctan2(np.hypot(p_vec[:, 0], p_vec[:, 1]), p_vec[:, 2])
+        self.pt_min, y_max = float(tree._pt_min[leg - 1]), float(tree._y_max[leg - 1])
+        self.u_lo, self.u_hi = -np.ones_like(e), np.ones_like(e)
+        if y_max >= 0:
+            self.u_lo, self.u_hi = np.tanh(-y_max - y_boost), np.tanh(y_max - y_boost)
+
+    def polar(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` of ``cos_star`` where some azimuth may pass (empty: ``high < low``).
+
+        The directions at ``alpha`` to ``n`` reach ``cos(theta)`` from
+        ``cos(theta_n + alpha)`` to ``cos(theta_n - alpha)``; that range meets
+        the rapidity window for ``alpha`` in an interval, which ``E >= pt_min``
+        (``cos(alpha) >= (1 - |p*| / (gamma pt_min)) / beta``) shortens.
+        """
+        a_hi, a_lo = np.arccos(self.u_hi), np.arccos(self.u_lo)
+        alpha_lo = np.maximum.reduce([np.zeros_like(a_hi), a_hi - self.theta_n, self.theta_n - a_lo])
+        alpha_hi = np.minimum.reduce([np.full_like(a_hi, np.pi), self.theta_n + a_lo, _TWO_PI - a_hi - self.theta_n])
+        if self.pt_min > 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = (1.0 - self.p_abs / (self.gamma * self.pt_min)) / self.beta
+            bound = np.where(self.beta > 0, bound, np.where(self.p_abs >= self.pt_min, -np.inf, np.inf))
+            alpha_hi = np.where(bound > 1.0, -1.0, np.minimum(alpha_hi, np.arccos(np.clip(bound, -1.0, 1.0))))
+
+        def cos_star(alpha):
+            c = np.cos(alpha)
+            return (c - self.beta) / (1.0 - self.beta * c)
+
+        return cos_star(np.clip(alpha_hi, 0.0, np.pi)), cos_star(alpha_lo)
+
+    def azimuth(self, cos_star) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, width)``: the azimuths in ``[low, low + width]`` and its mirror
+        ``[2 pi - low - width, 2 pi - low]`` pass both cuts."""
+        one_plus = 1.0 + self.beta * cos_star
+        cos_alpha = (cos_star + self.beta) / one_plus
+        sin_alpha = np.sqrt(np.clip(1.0 - cos_star**2, 0.0, None)) / (self.gamma * one_plus)
+        u_lo, u_hi = self.u_lo, self.u_hi
+        if self.pt_min > 0:
+            energy = self.gamma * self.p_abs * one_plus
+            u_pt = np.where(energy >= self.pt_min, np.sqrt(np.clip(1.0 - (self.pt_min / energy) ** 2, 0.0, None)),
+                            -np.inf)
+            u_lo, u_hi = np.maximum(u_lo, -u_pt), np.minimum(u_hi, u_pt)
+        centre = cos_alpha * np.cos(self.theta_n)
+        spread = sin_alpha * np.sin(self.theta_n)
+        inside = (u_lo <= centre) & (centre <= u_hi)
+        fixed = spread <= 0.0   # the daughter's angle to the beam does not depend on phi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_lo = np.where(fixed, np.where(inside, -1.0, 1.0), np.clip((centre - u_hi) / spread, -1.0, 1.0))
+            c_hi = np.where(fixed, np.where(inside, 1.0, -1.0), np.clip((centre - u_lo) / spread, -1.0, 1.0))
+        low = np.arccos(c_hi)
+        return low, np.where(u_lo <= u_hi, np.maximum(np.arccos(c_lo) - low, 0.0), 0.0)
+
+
 class _Columns:
     """Hands out the columns of ``r`` in the order a traversal consumes them."""
 
@@ -194,6 +263,8 @@ class TreeMap:
         first = topology.blocks[0]
         self._first_y_max = (float(y_max[first.legs[0] - 1]) if y_max is not None and topology.has_t_channel
                              and first.is_leg else -1.0)
+        self._pt_min = pt_min
+        self._y_max = np.full(len(self.masses), -1.0) if y_max is None else np.asarray(y_max, dtype=np.float64)
         self.n_external = len(self.masses)
         self.n_final = self.n_external - 2
         if self.n_final < 2:
@@ -257,8 +328,9 @@ class TreeMap:
             else:
                 block_mass = [sqrt_s]
                 block_p = [centre]
+            boost = np.zeros(n) if y_boost is None else y_boost
             for block, p, m in zip(blocks, block_p, block_mass):
-                jac = self._decay(block, p, m, r, cols, jac, out, centre)
+                jac = self._decay(block, p, m, r, cols, jac, out, centre, boost)
         return out, jac
 
     def _sample(self, sampler: InvariantSampler, r, lo_mass, hi_mass, jac):
@@ -402,21 +474,50 @@ class TreeMap:
                                     np.minimum(mass - m_a, self.max_mass(b)), jac)
         return m_a, m_b, jac
 
-    def _decay(self, node, p, mass, r, cols, jac, out, mother):
+    def _decay(self, node, p, mass, r, cols, jac, out, mother, y_boost):
         """Decay ``node`` (momentum ``p``, partonic frame) into its legs; ``mother`` is its mother's momentum."""
         if node.is_leg:
             out[:, node.legs[0] - 1] = p
             return jac
         m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac)
         p_abs = two_body_momentum(mass, m_a, m_b)
-        cos_theta = 2.0 * r[:, cols.take()] - 1.0
-        phi = _TWO_PI * r[:, cols.take()]
-        pa_rest = momentum_from_angles(np.sqrt(p_abs**2 + m_a**2), p_abs, cos_theta, phi)
-        pa_rest[:, 1:] = rotate_from_z(pa_rest[:, 1:], _helicity_axis(p, mass, mother))
-        pb_rest = np.concatenate([np.sqrt(p_abs**2 + m_b**2)[:, None], -pa_rest[:, 1:]], axis=-1)
+        # The angles are those of daughter ``d``: the one with cuts, if any.
+        d = self._cut_daughter(node, mother)
+        r_cos, r_phi = r[:, cols.take()], r[:, cols.take()]
+        if d is None:
+            d, cos_theta, phi = 0, 2.0 * r_cos - 1.0, _TWO_PI * r_phi
+        else:
+            window = _CutWindow(self, node.children[d].legs[0], p, mass, p_abs, y_boost)
+            cos_lo, cos_hi = window.polar()
+            cos_theta = cos_lo + (cos_hi - cos_lo) * r_cos
+            low, width = window.azimuth(cos_theta)
+            phi = np.where(r_phi >= 0.5, low + width * (2.0 * r_phi - 1.0), _TWO_PI - low + width * (2.0 * r_phi - 1.0))
+            jac = jac * np.maximum(cos_hi - cos_lo, 0.0) / 2.0 * width / np.pi
+        m_d, m_other = (m_a, m_b) if d == 0 else (m_b, m_a)
+        pd_rest = momentum_from_angles(np.sqrt(p_abs**2 + m_d**2), p_abs, cos_theta, phi)
+        pd_rest[:, 1:] = rotate_from_z(pd_rest[:, 1:], _helicity_axis(p, mass, mother))
+        other_rest = np.concatenate([np.sqrt(p_abs**2 + m_other**2)[:, None], -pd_rest[:, 1:]], axis=-1)
+        pa_rest, pb_rest = (pd_rest, other_rest) if d == 0 else (other_rest, pd_rest)
         jac = jac * p_abs / (4.0 * np.pi * mass)
-        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p)
-        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p)
+        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p, y_boost)
+        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost)
+
+    def _cut_daughter(self, node: Node, mother: np.ndarray) -> int | None:
+        """The daughter (0 or 1) of ``node`` whose cuts its decay angles keep, or None.
+
+        A massless leg with a pT cut or a lab rapidity window, from a parent
+        whose mother is at rest in the partonic frame (a block of the chain, or
+        a daughter of an s-channel root): then the cuts bound the leg's partonic
+        direction to a window of polar angles about the parent's flight
+        direction and, at each, of azimuths (:class:`_CutWindow`).
+        """
+        if np.any(mother[:, 1:] != 0.0):
+            return None
+        for i, child in enumerate(node.children):
+            leg = child.legs[0] - 1
+            if child.is_leg and self.masses[leg] == 0.0 and (self._pt_min[leg] > 0.0 or self._y_max[leg] >= 0.0):
+                return i
+        return None
 
     # ------------------------------------------------------------------ inverse
     def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> np.ndarray:
@@ -455,8 +556,9 @@ class TreeMap:
             else:
                 block_mass = [sqrt_s]
                 block_p = [centre]
+            boost = np.zeros(n) if y_boost is None else y_boost
             for block, p, m in zip(blocks, block_p, block_mass):
-                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre)
+                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre, boost)
         return r
 
     def _stable_mass(self, momenta: np.ndarray, legs) -> np.ndarray:
@@ -505,7 +607,7 @@ class TreeMap:
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
-    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother):
+    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother, y_boost):
         if node.is_leg:
             return
         a, b = node.children
@@ -516,10 +618,22 @@ class TreeMap:
         if not b.is_leg:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
                                                np.minimum(mass - m_a, self.max_mass(b)))
-        pa_rest = _rest_frame_momentum(momentum(a), momentum(b), p, mass, m_a, m_b)
-        pa_rest[:, 1:] = rotate_to_z(pa_rest[:, 1:], _helicity_axis(p, mass, mother))
-        cos_theta, phi = angles_of(pa_rest)
-        r[:, cols.take()] = 0.5 * (cos_theta + 1.0)
-        r[:, cols.take()] = phi / _TWO_PI
-        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols, p)
-        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols, p)
+        d = self._cut_daughter(node, mother)
+        if d == 1:
+            pd_rest = _rest_frame_momentum(momentum(b), momentum(a), p, mass, m_b, m_a)
+        else:
+            pd_rest = _rest_frame_momentum(momentum(a), momentum(b), p, mass, m_a, m_b)
+        pd_rest[:, 1:] = rotate_to_z(pd_rest[:, 1:], _helicity_axis(p, mass, mother))
+        cos_theta, phi = angles_of(pd_rest)
+        if d is None:
+            r[:, cols.take()] = 0.5 * (cos_theta + 1.0)
+            r[:, cols.take()] = phi / _TWO_PI
+        else:
+            window = _CutWindow(self, node.children[d].legs[0], p, mass, two_body_momentum(mass, m_a, m_b), y_boost)
+            cos_lo, cos_hi = window.polar()
+            r[:, cols.take()] = (cos_theta - cos_lo) / (cos_hi - cos_lo)
+            low, width = window.azimuth(cos_theta)
+            s = np.where(phi <= np.pi, (phi - low) / width, (phi - _TWO_PI + low) / width)
+            r[:, cols.take()] = 0.5 * (s + 1.0)
+        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols, p, y_boost)
+        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols, p, y_boost)
