@@ -13,7 +13,8 @@ import pytest
 
 from madnis_plugin import api, resources
 from madnis_plugin.events.merge import merge_lhe, read_shard_info
-from madnis_plugin.events.sampler_io import SamplerFileError
+from madnis_plugin.events.sampler_io import SamplerFileError, load_sampler
+from madnis_plugin.phasespace import MAPS_VERSION
 
 QUICK = dict(seed=21, points=5000, batch_points=1000)
 
@@ -81,6 +82,19 @@ def test_a_sampler_trained_for_other_physics_is_refused(tmp_path, saved_sampler)
     with pytest.raises(SamplerFileError):
         api.generate("ttbar", 10, tmp_path / "y.lhe", sampler=saved_sampler, **QUICK)
     assert not (tmp_path / "x.lhe").exists()
+
+
+def test_a_sampler_trained_on_other_phase_space_maps_is_refused(tmp_path, saved_sampler):
+    # Files from before the maps changed carry another version (or none).
+    setup = api.prepare_run("ee_mumu", seed=21)
+    sampler = load_sampler(saved_sampler, setup)
+    old = tmp_path / "old_maps.pt"
+    sampler.save(old, fingerprint={**sampler.fingerprint, "maps": MAPS_VERSION - 1})
+    with pytest.raises(SamplerFileError, match="phase-space maps of version"):
+        load_sampler(old, setup)
+    sampler.save(old, fingerprint={k: v for k, v in sampler.fingerprint.items() if k != "maps"})
+    with pytest.raises(SamplerFileError, match="phase-space maps of version None"):
+        api.generate("ee_mumu", 10, tmp_path / "x.lhe", sampler=old, **QUICK)
 
 
 def test_merge_command_line(tmp_path, saved_sampler):

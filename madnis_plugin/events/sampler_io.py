@@ -20,6 +20,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..phasespace import MAPS_VERSION
+
 __all__ = ["OUTPUT_ONLY_KEYS", "SamplerFileError", "run_fingerprint", "save_sampler", "load_sampler", "sampler_kind"]
 
 
@@ -48,6 +50,7 @@ def run_fingerprint(setup) -> dict[str, Any]:
         "physics": {k: v for k, v in setup.run_card.physics_values().items() if k not in OUTPUT_ONLY_KEYS},
         "dim": setup.integrand.dim,
         "channels": list(setup.integrand.channel_names),
+        "maps": MAPS_VERSION,
     })
 
 
@@ -81,6 +84,9 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     for key in sorted(set(saved_physics) | set(current["physics"])):
         if saved_physics.get(key) != current["physics"].get(key):
             problems.append(f"{key} = {saved_physics.get(key)} (file) != {current['physics'].get(key)} (run)")
+    if saved.get("maps") != current["maps"]:
+        problems.append(f"phase-space maps of version {saved.get('maps')} (file) != {current['maps']} (run): "
+                        "train the sampler again")
     for key in ("dim", "channels"):
         if saved.get(key) != current[key]:
             problems.append(f"{key} differ")

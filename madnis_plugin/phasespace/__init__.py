@@ -25,12 +25,13 @@ Example:
     True
 """
 
-from .channel import ChannelMap, PhaseSpacePoint, build_channel
+from .channel import MAPS_VERSION, ChannelMap, PhaseSpacePoint, build_channel
 from .folding import fold_equivalent_channels, identical_particle_permutations
 from .rambo import Rambo, massless_volume
 from .topology import Node, Topology, parse_diagram
 
 __all__ = [
+    "MAPS_VERSION",
     "ChannelMap",
     "PhaseSpacePoint",
     "build_channel",

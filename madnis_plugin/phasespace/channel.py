@@ -29,7 +29,13 @@ from .luminosity import MomentumFractions
 from .topology import Topology, parse_diagram
 from .tree import MASSLESS_POWER, MassWidth, TreeMap
 
-__all__ = ["PhaseSpacePoint", "ChannelMap", "build_channel"]
+__all__ = ["MAPS_VERSION", "PhaseSpacePoint", "ChannelMap", "build_channel"]
+
+MAPS_VERSION = 2
+"""Raised whenever the same random numbers map to other momenta: a sampler
+trained on the maps of another version (saved files carry it) is refused.
+Version 2: decay angles about the helicity axis, mass windows, decay
+daughters drawn inside their cuts."""
 
 
 @dataclass(slots=True)
