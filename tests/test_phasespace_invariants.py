@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from madnis_plugin.phasespace.invariants import BreitWigner, PowerLaw, RamboDiet, Resonance, TChannel, Uniform
+from madnis_plugin.phasespace.invariants import (
+    BreitWigner,
+    OffShellBreitWigner,
+    PowerLaw,
+    RamboDiet,
+    Resonance,
+    TChannel,
+    Uniform,
+)
 from madnis_plugin.phasespace.kinematics import (
     boost_from_rest,
     boost_to_rest,
@@ -27,7 +35,12 @@ SAMPLERS = {
     "uniform": (Uniform(), 10.0, 5000.0),
     "breit_wigner_inside": (BreitWigner(91.1876, 2.4952), 50.0**2, 150.0**2),
     "breit_wigner_below_pole": (BreitWigner(125.0, 0.00407), 0.0, 0.06**2),
+    "off_shell_breit_wigner": (OffShellBreitWigner(80.419, 2.0476, 15.0), 0.0, 1000.0**2),
+    "off_shell_breit_wigner_inside_core": (OffShellBreitWigner(173.0, 1.4915, 15.0), 160.0**2, 186.0**2),
+    "off_shell_breit_wigner_above_core": (OffShellBreitWigner(91.1876, 2.4952, 5.0), 120.0**2, 900.0**2),
+    "off_shell_breit_wigner_below_core": (OffShellBreitWigner(125.0, 0.00407, 15.0), 0.0, 0.06**2),
     "resonance_pole_in_range": (Resonance(173.0, 1.4915), 85.0**2, 400.0**2),
+    "resonance_with_tails": (Resonance(80.419, 2.0476, core=15.0), 10.0**2, 600.0**2),
     "resonance_at_threshold": (Resonance(173.0, 1.4915), 173.0**2, 600.0**2),
     "power_law_from_zero": (PowerLaw(0.0, 0.8), 0.0, 1e4),
     "power_law_log": (PowerLaw(0.0, 1.0), 100.0, 1e6),

@@ -6,7 +6,9 @@ and the same Jacobian. They are the building blocks of the channel maps, shaped
 like the propagator they flatten:
 
 * :class:`BreitWigner` -- a massive s-channel propagator (arctan map);
-* :class:`Resonance` -- the same where the pole is in range, a power law above
+* :class:`OffShellBreitWigner` -- a Breit-Wigner near the pole, logarithmic in
+  the far off-shell tails;
+* :class:`Resonance` -- the latter where the pole is in range, a power law above
   threshold where it is not (``t* -> t g``);
 * :class:`PowerLaw` -- a massless s-channel propagator or the partonic ``s-hat``,
   density ``(s - pole)^-nu``;
@@ -36,7 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["InvariantSampler", "Uniform", "BreitWigner", "Resonance", "PowerLaw", "TChannel", "RamboDiet"]
+__all__ = ["InvariantSampler", "Uniform", "BreitWigner", "OffShellBreitWigner", "Resonance", "PowerLaw", "TChannel",
+           "RamboDiet"]
 
 
 def _finalise(s: np.ndarray, jac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,6 +190,83 @@ class PowerLaw(InvariantSampler):
 
 
 @dataclass(frozen=True)
+class OffShellBreitWigner(InvariantSampler):
+    """A Breit-Wigner within ``core`` widths of the pole, ``1 / (s + M^2)`` outside.
+
+    A Breit-Wigner alone puts a share ``~ M Gamma / (pi (s - M^2))`` of the
+    points above ``s``, while a matrix element falls like ``1 / s`` times
+    what its numerator and phase space gain far off shell: on ``w_jet`` the
+    largest weights of a trained sampler came from W masses of 400-550 GeV
+    (35 times the mean weight; unweighting efficiency 0.04 in that channel).
+    Here the density is the Breit-Wigner on ``[(M - core Gamma)^2, (M + core
+    Gamma)^2]`` and, on each side, ``c / (s + M^2)`` with ``c`` making it
+    continuous at the edge; each piece is inverted in closed form.
+
+    Args:
+        mass: pole mass ``M`` (GeV, > 0).
+        width: width ``Gamma`` (GeV, > 0).
+        core: half-width of the Breit-Wigner core in widths.
+    """
+
+    mass: float
+    width: float
+    core: float = 15.0
+
+    def _pieces(self, lo, hi):
+        """Edges of the core inside ``[lo, hi]``, the shares of the piece below it and of
+        the core, and the density's normalisation."""
+        m2, mg = self.mass**2, self.mass * self.width
+        hi = np.maximum(hi, lo)
+        edge_lo = np.clip(max(self.mass - self.core * self.width, 0.0) ** 2, lo, hi)
+        edge_hi = np.clip((self.mass + self.core * self.width) ** 2, lo, hi)
+        core = BreitWigner(self.mass, self.width)._setup(edge_lo, edge_hi)[2] / mg
+        below = _log_span(lo, edge_lo, m2) / ((edge_lo - m2) ** 2 + mg**2) * (edge_lo + m2)
+        above = _log_span(edge_hi, hi, m2) / ((edge_hi - m2) ** 2 + mg**2) * (edge_hi + m2)
+        total = below + core + above
+        with np.errstate(all="ignore"):   # an empty range: the Jacobian comes out 0
+            return edge_lo, edge_hi, below / total, core / total, total
+
+    def _density(self, s, edge_lo, edge_hi, total):
+        m2, mg = self.mass**2, self.mass * self.width
+        edge = np.clip(s, edge_lo, edge_hi)
+        return (edge + m2) / (s + m2) / ((edge - m2) ** 2 + mg**2) / total
+
+    def map(self, r, lo, hi):
+        edge_lo, edge_hi, share_lo, share_core, total = self._pieces(lo, hi)
+        m2, top = self.mass**2, np.maximum(hi, lo)
+        share_hi = 1.0 - share_lo - share_core
+        with np.errstate(all="ignore"):
+            s_lo = _log_map(r / share_lo, lo, edge_lo, m2)
+            s_core = BreitWigner(self.mass, self.width).map(np.clip((r - share_lo) / share_core, 0.0, 1.0),
+                                                            edge_lo, edge_hi)[0]
+            s_hi = _log_map((r - share_lo - share_core) / share_hi, edge_hi, top, m2)
+        s = np.where(r < share_lo, s_lo, np.where(r < share_lo + share_core, s_core, s_hi))
+        s = np.clip(s, lo, top)
+        return _finalise(s, 1.0 / self._density(s, edge_lo, edge_hi, total), lo, hi)
+
+    def inverse(self, s, lo, hi):
+        edge_lo, edge_hi, share_lo, share_core, total = self._pieces(lo, hi)
+        m2, top = self.mass**2, np.maximum(hi, lo)
+        with np.errstate(all="ignore"):
+            r_lo = np.log1p((s - lo) / (lo + m2)) / _log_span(lo, edge_lo, m2)
+            r_hi = np.log1p((s - edge_hi) / (edge_hi + m2)) / _log_span(edge_hi, top, m2)
+            r_core = BreitWigner(self.mass, self.width).inverse(np.clip(s, edge_lo, edge_hi), edge_lo, edge_hi)[0]
+            r = np.where(s < edge_lo, share_lo * r_lo, np.where(
+                s > edge_hi, 1.0 - (1.0 - share_lo - share_core) * (1.0 - r_hi), share_lo + share_core * r_core))
+        return _clean_inverse(r, 1.0 / self._density(s, edge_lo, edge_hi, total), hi >= lo)
+
+
+def _log_span(a, b, m2):
+    """``log((b + m2) / (a + m2))`` without losing digits for a short span."""
+    return np.log1p((b - a) / (a + m2))
+
+
+def _log_map(r, a, b, m2):
+    """``s`` in ``[a, b]`` with density proportional to ``1 / (s + m2)``."""
+    return a + (a + m2) * np.expm1(r * _log_span(a, b, m2))
+
+
+@dataclass(frozen=True)
 class Resonance(InvariantSampler):
     """A massive s-channel propagator: Breit-Wigner where its pole is in range, power law where not.
 
@@ -194,23 +274,28 @@ class Resonance(InvariantSampler):
     ``t* -> t g``: the range begins at ``M^2`` exactly), the propagator is
     ``1 / (s - M^2)`` above threshold, not a peak: a Breit-Wigner there
     falls like ``(s - M^2)^-2`` and starves the tail. So, per point, the
-    Breit-Wigner is used where ``M^2 > lo + M Gamma`` and the power law
-    ``(s - M^2)^-nu`` otherwise; both are exact bijections of ``[lo, hi]``,
-    and the choice depends on ``lo`` only, so the density stays exact.
+    Breit-Wigner (:class:`OffShellBreitWigner` with its ``core``) is used
+    where ``M^2 > lo + M Gamma`` and the power law ``(s - M^2)^-nu``
+    otherwise; both are exact bijections of ``[lo, hi]``, and the choice
+    depends on ``lo`` only, so the density stays exact.
 
     Args:
         mass: pole mass ``M`` (GeV, > 0).
         width: width ``Gamma`` (GeV, > 0).
         nu: exponent of the power law above threshold.
+        core: half-width in widths of the Breit-Wigner core (0: a plain Breit-Wigner).
     """
 
     mass: float
     width: float
     nu: float = 0.5
+    core: float = 0.0
 
     def _either(self, method: str, x, lo, hi):
         in_range = self.mass**2 > lo + self.mass * self.width
-        peak = lambda: getattr(BreitWigner(self.mass, self.width), method)(x, lo, hi)  # noqa: E731
+        peak_map = OffShellBreitWigner(self.mass, self.width, self.core) if self.core > 0 else BreitWigner(
+            self.mass, self.width)
+        peak = lambda: getattr(peak_map, method)(x, lo, hi)  # noqa: E731
         tail = lambda: getattr(PowerLaw(pole=self.mass**2, nu=self.nu), method)(x, lo, hi)  # noqa: E731
         # A propagator is almost always on one side for the whole batch: evaluate one map then.
         if np.all(in_range):

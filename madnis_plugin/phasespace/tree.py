@@ -67,6 +67,9 @@ ABOVE_THRESHOLD_POWER = 0.5
 #: A massive propagator without a width is flattened with this fraction of its
 #: mass as width (any width gives an exact density; this one keeps the map smooth).
 ZERO_WIDTH_FRACTION = 1e-2
+#: Half-width, in widths, of the Breit-Wigner core of a massive propagator's map;
+#: beyond it the density falls like ``1 / s`` (:class:`~.invariants.OffShellBreitWigner`).
+BREIT_WIGNER_CORE = 15.0
 
 _TWO_PI = 2.0 * np.pi
 
@@ -78,7 +81,7 @@ def propagator_sampler(pdg: int, mass_width: MassWidth) -> InvariantSampler:
     mass, width = mass_width(abs(pdg))
     if mass > 0:
         return Resonance(mass=mass, width=width if width > 0 else ZERO_WIDTH_FRACTION * mass,
-                         nu=ABOVE_THRESHOLD_POWER)
+                         nu=ABOVE_THRESHOLD_POWER, core=BREIT_WIGNER_CORE)
     return PowerLaw(pole=0.0, nu=MASSLESS_POWER)
 
 
