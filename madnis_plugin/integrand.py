@@ -157,7 +157,7 @@ class CollisionIntegrand:
             pt_floors.append(np.r_[np.zeros(n_in), pt_min])
             y_ceilings.append(np.r_[np.full(n_in, -1.0), np.where((y_max < 0).any(axis=0), -1.0, y_max.max(axis=0))])
         # The maps never draw a decay chain's resonance outside its window
-        # (t t~ dilepton: 3% of the trained channels' points fell outside).
+        # (t t~ dilepton: 2.7% of the trained g g channels' points fell outside).
         windows = [{tuple(leg + 1 for leg in legs): (max(mass - self._bwcutoff * width, 0.0),
                                                      mass + self._bwcutoff * width)
                     for legs, mass, width in group_windows} for group_windows in self._onshell_windows]

@@ -35,7 +35,7 @@ MAPS_VERSION = 2
 """Raised whenever the same random numbers map to other momenta: a sampler
 trained on the maps of another version (saved files carry it) is refused.
 Version 2: decay angles about the helicity axis, mass windows, decay
-daughters drawn inside their cuts."""
+daughters drawn inside their cuts, Breit-Wigner cores with ``1/s`` tails."""
 
 
 @dataclass(slots=True)
