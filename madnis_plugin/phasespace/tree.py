@@ -141,7 +141,7 @@ def _helicity_axis(p, mass, mother):
 class _CutWindow:
     """Where a massless daughter ``leg`` of ``p -> leg X`` passes its pT and lab-rapidity cuts.
 
-    The parent's mother is at rest in the partonic frame (:meth:`TreeMap._cut_daughter`).
+    The parent's mother is at rest in the partonic frame (:meth:`TreeMap._find_cut_daughters`).
     With ``cos_star`` the daughter's polar angle about the parent's flight
     direction ``n`` (at ``theta_n`` to the beam) in the parent's rest frame, it
     flies at ``cos(alpha) = (cos_star + beta) / (1 + beta cos_star)`` to ``n``
@@ -263,11 +263,11 @@ class TreeMap:
             topology = topology.reversed()
         self.topology = topology
         self._first_pt_min = leg_cut(topology.blocks[0]) if topology.has_t_channel else 0.0
-        first = topology.blocks[0]
-        self._first_y_max = (float(y_max[first.legs[0] - 1]) if y_max is not None and topology.has_t_channel
-                             and first.is_leg else -1.0)
         self._pt_min = pt_min
         self._y_max = np.full(len(self.masses), -1.0) if y_max is None else np.asarray(y_max, dtype=np.float64)
+        first = topology.blocks[0]
+        self._first_y_max = float(self._y_max[first.legs[0] - 1]) if topology.has_t_channel and first.is_leg else -1.0
+        self._cut_daughters = self._find_cut_daughters(topology)
         self.n_external = len(self.masses)
         self.n_final = self.n_external - 2
         if self.n_final < 2:
@@ -322,6 +322,7 @@ class TreeMap:
         p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
         out[:, 0], out[:, 1] = p_in
         centre = np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)
+        y_boost = np.zeros(n) if y_boost is None else y_boost
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
@@ -331,9 +332,8 @@ class TreeMap:
             else:
                 block_mass = [sqrt_s]
                 block_p = [centre]
-            boost = np.zeros(n) if y_boost is None else y_boost
             for block, p, m in zip(blocks, block_p, block_mass):
-                jac = self._decay(block, p, m, r, cols, jac, out, centre, boost)
+                jac = self._decay(block, p, m, r, cols, jac, out, centre, y_boost)
         return out, jac
 
     def _sample(self, sampler: InvariantSampler, r, lo_mass, hi_mass, jac):
@@ -415,17 +415,16 @@ class TreeMap:
             gap = np.where(ratio2 <= 1.0, ratio2 / (1.0 + np.sqrt(np.maximum(1.0 - ratio2, 0.0))), np.inf)
             lo, hi = scale * gap, scale * (2.0 - gap)
         if self._first_y_max >= 0:
-            boost = np.zeros_like(scale) if y_boost is None else y_boost
             # cos about +z at the two rapidity edges, then about the chain's axis.
-            cos_lo = np.clip(np.tanh(-self._first_y_max - boost) * e_x / p_abs, -1.0, 1.0)
-            cos_hi = np.clip(np.tanh(self._first_y_max - boost) * e_x / p_abs, -1.0, 1.0)
+            cos_lo = np.clip(np.tanh(-self._first_y_max - y_boost) * e_x / p_abs, -1.0, 1.0)
+            cos_hi = np.clip(np.tanh(self._first_y_max - y_boost) * e_x / p_abs, -1.0, 1.0)
             if self._t_from == 1:   # the chain starts at leg 2: its axis is -z
                 cos_lo, cos_hi = -cos_hi, -cos_lo
             lo = np.maximum(lo, scale * (1.0 - cos_hi))
             hi = np.minimum(hi, scale * (1.0 - cos_lo))
         return lo, hi
 
-    def _t_chain(self, r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost=None):
+    def _t_chain(self, r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost):
         k = len(block_mass)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -485,7 +484,7 @@ class TreeMap:
         m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac)
         p_abs = two_body_momentum(mass, m_a, m_b)
         # The angles are those of daughter ``d``: the one with cuts, if any.
-        d = self._cut_daughter(node, mother)
+        d = self._cut_daughters.get(node.legs)
         r_cos, r_phi = r[:, cols.take()], r[:, cols.take()]
         if d is None:
             d, cos_theta, phi = 0, 2.0 * r_cos - 1.0, _TWO_PI * r_phi
@@ -505,8 +504,8 @@ class TreeMap:
         jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p, y_boost)
         return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost)
 
-    def _cut_daughter(self, node: Node, mother: np.ndarray) -> int | None:
-        """The daughter (0 or 1) of ``node`` whose cuts its decay angles keep, or None.
+    def _find_cut_daughters(self, topology: Topology) -> dict[tuple[int, ...], int]:
+        """Per decaying node (by legs), the daughter (0 or 1) whose cuts its decay angles keep.
 
         A massless leg with a pT cut or a lab rapidity window, from a parent
         whose mother is at rest in the partonic frame (a block of the chain, or
@@ -514,13 +513,17 @@ class TreeMap:
         direction to a window of polar angles about the parent's flight
         direction and, at each, of azimuths (:class:`_CutWindow`).
         """
-        if np.any(mother[:, 1:] != 0.0):
-            return None
-        for i, child in enumerate(node.children):
-            leg = child.legs[0] - 1
-            if child.is_leg and self.masses[leg] == 0.0 and (self._pt_min[leg] > 0.0 or self._y_max[leg] >= 0.0):
-                return i
-        return None
+        parents = list(topology.blocks)
+        if not topology.has_t_channel and not topology.blocks[0].is_leg:
+            parents += list(topology.blocks[0].children)
+        found = {}
+        for node in parents:
+            for i, child in enumerate(node.children or ()):
+                leg = child.legs[0] - 1
+                if child.is_leg and self.masses[leg] == 0.0 and (self._pt_min[leg] > 0.0 or self._y_max[leg] >= 0.0):
+                    found[node.legs] = i
+                    break
+        return found
 
     # ------------------------------------------------------------------ inverse
     def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> np.ndarray:
@@ -543,6 +546,7 @@ class TreeMap:
             return self._stable_mass(momenta, node.legs)
 
         centre = np.stack([sqrt_s, *np.zeros((3, n))], axis=-1)
+        y_boost = np.zeros(n) if y_boost is None else y_boost
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
@@ -559,9 +563,8 @@ class TreeMap:
             else:
                 block_mass = [sqrt_s]
                 block_p = [centre]
-            boost = np.zeros(n) if y_boost is None else y_boost
             for block, p, m in zip(blocks, block_p, block_mass):
-                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre, boost)
+                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre, y_boost)
         return r
 
     def _stable_mass(self, momenta: np.ndarray, legs) -> np.ndarray:
@@ -583,7 +586,7 @@ class TreeMap:
     def _unsample(sampler, mass, lo_mass, hi_mass):
         return sampler.inverse(mass**2, *_squared_range(np.broadcast_to(lo_mass, mass.shape), hi_mass))[0]
 
-    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, budget, cols, y_boost=None):
+    def _t_chain_inverse(self, momenta, r, sqrt_s, p_in, block_p, block_mass, budget, cols, y_boost):
         k = len(block_p)
         p_b = p_in[self._t_to]
         rest = np.stack([sqrt_s, *np.zeros((3, len(sqrt_s)))], axis=-1)
@@ -621,7 +624,7 @@ class TreeMap:
         if not b.is_leg:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
                                                np.minimum(mass - m_a, self.max_mass(b)))
-        d = self._cut_daughter(node, mother)
+        d = self._cut_daughters.get(node.legs)
         if d == 1:
             pd_rest = _rest_frame_momentum(momentum(b), momentum(a), p, mass, m_b, m_a)
         else:
