@@ -1,19 +1,20 @@
 """Rational-quadratic spline coupling flows on the unit hypercube."""
 
 import itertools
+import math
 
 import pytest
 import torch
 
-from madnis_plugin.sampler.flows import ChannelLinear, CouplingFlow, log_masks, rq_spline
+from madnis_plugin.sampler.flows import ChannelLinear, CouplingFlow, SplineCoupling, log_masks, rq_spline
 
 CHANNEL_MODES = ["conditional", "per_channel"]
 
 
-def random_flow(dim, n_channels, mode, scale=0.1, seed=0):
+def random_flow(dim, n_channels, mode, scale=0.1, seed=0, max_edge_slope=0.0):
     """A flow pushed away from the identity by random parameter noise of size ``scale``."""
     torch.manual_seed(seed)
-    flow = CouplingFlow(dim, n_channels, channel_mode=mode).double()
+    flow = CouplingFlow(dim, n_channels, channel_mode=mode, max_edge_slope=max_edge_slope).double()
     with torch.no_grad():
         for p in flow.parameters():
             p.add_(scale * torch.randn_like(p))
@@ -21,8 +22,9 @@ def random_flow(dim, n_channels, mode, scale=0.1, seed=0):
 
 
 @pytest.mark.parametrize("mode", CHANNEL_MODES)
-def test_untrained_flow_is_the_identity(mode):
-    flow = CouplingFlow(5, 3, channel_mode=mode).double()
+@pytest.mark.parametrize("max_edge_slope", [0.0, 2.0])
+def test_untrained_flow_is_the_identity(mode, max_edge_slope):
+    flow = CouplingFlow(5, 3, channel_mode=mode, max_edge_slope=max_edge_slope).double()
     z = torch.rand(500, 5, dtype=torch.float64)
     channel = torch.randint(0, 3, (500,))
     y, log_jac = flow(z, channel)
@@ -32,8 +34,9 @@ def test_untrained_flow_is_the_identity(mode):
 
 
 @pytest.mark.parametrize("mode", CHANNEL_MODES)
-def test_inverse_undoes_forward_and_log_jacobians_cancel(mode):
-    flow = random_flow(5, 3, mode)
+@pytest.mark.parametrize("max_edge_slope", [0.0, 2.0])
+def test_inverse_undoes_forward_and_log_jacobians_cancel(mode, max_edge_slope):
+    flow = random_flow(5, 3, mode, max_edge_slope=max_edge_slope)
     z = torch.rand(1000, 5, dtype=torch.float64)
     channel = torch.randint(0, 3, (1000,))
     y, log_jac = flow(z, channel)
@@ -45,8 +48,9 @@ def test_inverse_undoes_forward_and_log_jacobians_cancel(mode):
 
 
 @pytest.mark.parametrize("mode", CHANNEL_MODES)
-def test_log_jacobian_equals_autograd_determinant(mode):
-    flow = random_flow(4, 2, mode)
+@pytest.mark.parametrize("max_edge_slope", [0.0, 2.0])
+def test_log_jacobian_equals_autograd_determinant(mode, max_edge_slope):
+    flow = random_flow(4, 2, mode, max_edge_slope=max_edge_slope)
     channel = torch.tensor([1])
     z = torch.rand(1, 4, dtype=torch.float64)
     jacobian = torch.autograd.functional.jacobian(lambda t: flow(t, channel)[0], z).reshape(4, 4)
@@ -97,3 +101,33 @@ def test_channel_linear_applies_each_rows_own_channel_weights():
     channel = torch.randint(0, 4, (50,))
     expected = torch.stack([x[i] @ layer.weight[c] + layer.bias[c] for i, c in enumerate(channel.tolist())])
     assert torch.allclose(layer(x, channel), expected, rtol=1e-13, atol=1e-14)
+
+
+def edge_log_slopes(max_edge_slope):
+    """log dy/dz of one coupling with large random parameters, its moved coordinate on a face."""
+    mask = torch.tensor([True, False, False])
+    torch.manual_seed(3)
+    block = SplineCoupling(mask, 2, bins=6, hidden=16, layers=2, max_edge_slope=max_edge_slope).double()
+    with torch.no_grad():
+        for p in block.parameters():
+            p.normal_(0.0, 1.0)
+    n = 2000
+    z = torch.rand(n, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    z[:, 0] = torch.tensor([0.0, 1.0], dtype=torch.float64).repeat(n // 2)
+    y, log_slope = block(z, torch.randint(0, 2, (n,), generator=torch.Generator().manual_seed(5)))
+    assert torch.allclose(y[:, 0], z[:, 0], atol=1e-12, rtol=0)
+    return log_slope
+
+
+def test_end_slopes_stay_within_the_bound_and_reach_it():
+    # The same network outputs: unbounded end slopes go far past 2, bounded ones
+    # never do (so a face's density is thinned by at most 2) but come close.
+    assert edge_log_slopes(0.0).max() > math.log(4.0)
+    bounded = edge_log_slopes(2.0)
+    assert bounded.max() <= math.log(2.0) + 1e-9  # the spline formula rounds at 1e-10
+    assert bounded.max() > math.log(1.9)
+
+
+def test_an_edge_bound_of_one_or_less_is_refused():
+    with pytest.raises(ValueError, match="max_edge_slope"):
+        CouplingFlow(3, 1, max_edge_slope=1.0)

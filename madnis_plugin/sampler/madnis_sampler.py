@@ -45,7 +45,7 @@ from madnis_plugin.sampler.allocation import allocate_points
 from madnis_plugin.sampler.channel_weights import ChannelWeightNet
 from madnis_plugin.sampler.config import MadnisConfig
 from madnis_plugin.sampler.estimate import integration_result
-from madnis_plugin.sampler.flows import CouplingFlow
+from madnis_plugin.sampler.flows import FLOW_VERSION, CouplingFlow
 from madnis_plugin.sampler.results import IntegrationResult, PhaseCost, SampleBatch
 from madnis_plugin.sampler.smooth_grid import SmoothGrids
 from madnis_plugin.sampler.vegas_sampler import VegasGrids, VegasSampler, _concatenate_payloads
@@ -144,7 +144,8 @@ class MadnisSampler:
             torch.manual_seed(init_seed)
             self.flow = CouplingFlow(integrand.dim, integrand.n_channels, bins=cfg.flow_bins,
                                      hidden=cfg.flow_hidden, layers=cfg.flow_layers,
-                                     channel_mode=cfg.channel_mode, repeats=cfg.flow_repeats)
+                                     channel_mode=cfg.channel_mode, repeats=cfg.flow_repeats,
+                                     max_edge_slope=cfg.flow_edge_slope)
             self.channel_weights = ChannelWeightNet(integrand.n_features, integrand.n_channels,
                                                     cfg.cwnet_hidden, cfg.cwnet_layers,
                                                     learn=cfg.learn_channel_weights)
@@ -367,6 +368,7 @@ class MadnisSampler:
         """Write networks, grids, config, random states, history and ``fingerprint`` with ``torch.save``."""
         state = {
             "kind": self.name,
+            "flow_version": FLOW_VERSION,
             "config": self.config.to_dict(),
             "seed": self.seed,
             "dim": self.integrand.dim,
@@ -399,11 +401,15 @@ class MadnisSampler:
             device: overrides the saved config's device (e.g. ``"cpu"`` for a GPU-trained file).
 
         Raises:
-            ValueError: the file is not a MADNIS sampler or its dimensions differ from ``integrand``.
+            ValueError: the file is not a MADNIS sampler, holds flows of another
+                :data:`~madnis_plugin.sampler.flows.FLOW_VERSION` or its dimensions differ from ``integrand``.
         """
         state = torch.load(path, map_location="cpu", weights_only=True)
         if state.get("kind") != cls.name:
             raise ValueError(f"{path} holds a {state.get('kind')!r} sampler, not {cls.name!r}")
+        if state.get("flow_version", 1) != FLOW_VERSION:
+            raise ValueError(f"{path} holds flows of version {state.get('flow_version', 1)}, this release "
+                             f"reads version {FLOW_VERSION}: train the sampler again")
         if (state["dim"], state["n_channels"]) != (integrand.dim, integrand.n_channels):
             raise ValueError(
                 f"{path} was trained for dim={state['dim']}, n_channels={state['n_channels']}; "
