@@ -282,3 +282,9 @@ def test_defensive_mixture_density_is_consistent_and_the_estimate_unbiased():
     assert abs(result.cross_section - toy.exact_integral) < 5 * result.error
     with pytest.raises(ValueError, match="defensive_fraction"):
         MadnisSampler(toy, SMALL.replace(defensive_fraction=1.0))
+
+
+@pytest.mark.parametrize("bound", [1.0, 0.5, -2.0])
+def test_an_edge_slope_bound_of_one_or_less_is_refused_by_name(bound):
+    with pytest.raises(ValueError, match="flow_edge_slope"):
+        MadnisSampler(BreitWignerPeaks(), SMALL.replace(flow_edge_slope=bound))

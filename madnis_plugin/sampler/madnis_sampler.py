@@ -129,6 +129,8 @@ class MadnisSampler:
             raise ValueError(f"defensive_fraction must be in [0, 1), not {cfg.defensive_fraction}")
         if cfg.vegas_layer not in _GRID_LAYERS:
             raise ValueError(f"vegas_layer must be one of {list(_GRID_LAYERS)}, not {cfg.vegas_layer!r}")
+        if cfg.flow_edge_slope != 0 and cfg.flow_edge_slope <= 1:
+            raise ValueError(f"flow_edge_slope must be 0 (unbounded) or above 1, not {cfg.flow_edge_slope}")
         self.device = select_device(cfg.device)
         self.dtype = _DTYPES[cfg.dtype]
         vegas_seed, latent_seed, init_seed, buffer_seed = (
