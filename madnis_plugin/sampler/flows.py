@@ -216,9 +216,9 @@ class SplineCoupling(nn.Module):
 
     Why the edge bound: few training points fall near a face of the
     hypercube, and the variance loss sees too few of them to stop a block
-    from thinning the density there; on t t~ dilepton (stop 16) the largest
-    weights sat at the t t~ threshold, a corner of two coordinates, where the
-    flow had made the VEGAS layer's density 4-8 times thinner.
+    from thinning the density there; on t t~ dilepton the largest weights sat
+    at the t t~ threshold, a corner of two coordinates, where the flow had
+    made the VEGAS layer's density 4-8 times thinner (docs/sampler.md).
     """
 
     def __init__(self, mask: torch.Tensor, n_channels: int, bins: int = 10, hidden: int = 64,
