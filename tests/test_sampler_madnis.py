@@ -9,8 +9,8 @@ import torch
 from madnis_plugin.interface import IntegrandBatch
 from madnis_plugin.sampler import MadnisConfig, MadnisSampler, SampleBatch
 from madnis_plugin.sampler.allocation import allocate_points
-from madnis_plugin.sampler.flows import FLOW_VERSION
 from madnis_plugin.sampler.buffer import SampleBuffer
+from madnis_plugin.sampler.flows import FLOW_VERSION
 from madnis_plugin.sampler.losses import channel_means, stratified_variance_loss
 from madnis_plugin.sampler.training import Trainer, is_online_step
 from madnis_plugin.toys import BreitWignerPeaks, ThinRing

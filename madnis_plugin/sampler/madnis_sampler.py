@@ -409,8 +409,9 @@ class MadnisSampler:
         state = torch.load(path, map_location="cpu", weights_only=True)
         if state.get("kind") != cls.name:
             raise ValueError(f"{path} holds a {state.get('kind')!r} sampler, not {cls.name!r}")
-        if state.get("flow_version", 1) != FLOW_VERSION:
-            raise ValueError(f"{path} holds flows of version {state.get('flow_version', 1)}, this release "
+        saved_version = state.get("flow_version", 1)   # files from before the key hold version 1
+        if saved_version != FLOW_VERSION:
+            raise ValueError(f"{path} holds flows of version {saved_version}, this release "
                              f"reads version {FLOW_VERSION}: train the sampler again")
         if (state["dim"], state["n_channels"]) != (integrand.dim, integrand.n_channels):
             raise ValueError(
