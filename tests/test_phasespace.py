@@ -368,6 +368,21 @@ def test_pt_bound_samples_only_above_the_cut_and_keeps_the_volume_there(name, le
         assert_mc_equals(pt.jacobian, massless_volume(2, E_CM**2) * math.sqrt(1 - (2 * PT_CUT / E_CM) ** 2))
 
 
+@pytest.mark.parametrize("name", ["t_chain_3", "t_block_3"])
+def test_hadronic_s_hat_starts_where_the_first_leg_of_the_chain_reaches_its_pt_cut(name):
+    # Below sqrt(s-hat) = hypot(m_0, pT) + hypot(M - m_0, pT) (m_0 the first
+    # leg's mass, M all final-state masses) the first leg cannot reach its cut
+    # and every point would be invalid: the luminosity map starts there.
+    n_final = DIAGRAMS[name][1]
+    masses = np.r_[0.0, 0.0, np.arange(1, n_final + 1) * 5.0]
+    cmap = channel(name, masses=masses, e_cm=1000.0, hadronic=True, tau_min=1e-6, pt_min=pt_floor(n_final, 3))
+    floor = math.hypot(masses[2], PT_CUT) + math.hypot(masses[2:].sum() - masses[2], PT_CUT)
+    assert math.sqrt(cmap.luminosity.shat_min) == pytest.approx(floor, rel=1e-12)
+    r = np.random.default_rng(32).random((2000, cmap.dim))
+    r[:, 0] = 1e-6
+    assert cmap.map(r).valid.mean() > 0.99
+
+
 def test_pt_bound_on_the_last_leg_of_a_chain_starts_the_chain_at_the_other_beam():
     free = channel("t_chain_3", e_cm=E_CM)
     bounded = channel("t_chain_3", e_cm=E_CM, pt_min=pt_floor(3, 5))
@@ -451,7 +466,8 @@ WINDOWS = {(3, 4, 5): (150.0, 200.0), (4, 5): (60.0, 100.0), (6, 7, 8): (150.0, 
 
 
 @pytest.mark.parametrize("name,hadronic", [("s_decay_chain_5", False), ("t_decay_chain_5", False),
-                                           ("ttbar_dilepton_t", False), ("s_z_2", True)])
+                                           ("ttbar_dilepton_t", False), ("s_z_2", True),
+                                           ("ttbar_dilepton_t", True), ("ttbar_dilepton_s", True)])
 def test_mass_windows_sample_only_inside_and_keep_the_volume_there(name, hadronic):
     n_final = DIAGRAMS[name][1]
     windows = {legs: w for legs, w in {**WINDOWS, (3, 4): (80.0, 100.0)}.items() if max(legs) <= n_final + 2}
@@ -474,6 +490,28 @@ def test_mass_windows_sample_only_inside_and_keep_the_volume_there(name, hadroni
     ok = pt.valid
     back = bounded.inverse(pt.momenta[ok][:2000], pt.x1[ok][:2000], pt.x2[ok][:2000])
     np.testing.assert_allclose(bounded.map(back).momenta, pt.momenta[ok][:2000], rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ttbar_dilepton_t", "ttbar_dilepton_s"])
+def test_windowed_tops_are_drawn_before_shat_so_that_the_threshold_is_a_face(name):
+    # Hadronic maps draw the two windowed tops first and s-hat above their
+    # threshold: the top masses do not move with the s-hat coordinate, and at
+    # its lower end the tops just fit. (Drawn the other way round, the second
+    # top was squeezed into what s-hat and the first left: a corner of the
+    # cube that held the largest t t~ dilepton weights.)
+    cmap = channel(name, mass_windows=WINDOWS, e_cm=1000.0, hadronic=True, tau_min=0.001)
+    r = np.random.default_rng(31).random((2000, cmap.dim))
+    at_threshold, above = r.copy(), r.copy()
+    at_threshold[:, 0], above[:, 0] = 1e-10, 0.6
+    low, high = cmap.map(at_threshold), cmap.map(above)
+    assert low.valid.mean() > 0.99 and high.valid.mean() > 0.99
+    ok = low.valid & high.valid
+    tops = [lambda p, legs=legs: invariant_mass(p[:, list(legs)].sum(axis=1)) for legs in ((2, 3, 4), (5, 6, 7))]
+    for top in tops:
+        np.testing.assert_allclose(top(low.momenta[ok]), top(high.momenta[ok]), rtol=1e-9)
+    sqrt_shat = np.sqrt(low.x1 * low.x2)[ok] * 1000.0
+    np.testing.assert_allclose(sqrt_shat, tops[0](low.momenta[ok]) + tops[1](low.momenta[ok]), rtol=1e-6)
+    assert np.all(np.sqrt(high.x1 * high.x2)[ok] * 1000.0 > 1.01 * sqrt_shat)
 
 
 @pytest.mark.parametrize("name,leg", [("t_block_3", 4), ("t_block_3", 5), ("s_chain_3", 4), ("s_z_2", 3)])

@@ -64,10 +64,17 @@ class MomentumFractions:
         self.shat_min = float(shat_min)
         self.sampler = shat_sampler(resonance, self.shat_min)
 
-    def map(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(x1, x2, s-hat, y, dx1 dx2 / dr)`` for ``r`` of shape ``(n, 2)``; Jacobian 0 where invalid."""
+    def map(self, r: np.ndarray, shat_min: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(x1, x2, s-hat, y, dx1 dx2 / dr)`` for ``r`` of shape ``(n, 2)``; Jacobian 0 where invalid.
+
+        ``shat_min`` ``(n,)``: per-point lower ends of ``s-hat``, at least
+        :attr:`shat_min` (the masses drawn before it; an empty range gives 0).
+        """
         n = r.shape[0]
-        shat, dshat = self.sampler.map(r[:, 0], np.full(n, self.shat_min), np.full(n, self.shat_max))
+        lo = self._lower(shat_min, n)
+        shat, dshat = self.sampler.map(r[:, 0], lo, np.full(n, self.shat_max))
+        dshat = np.where(lo < self.shat_max, dshat, 0.0)
         tau = shat / self.s
         with np.errstate(divide="ignore", invalid="ignore"):
             y_max = -0.5 * np.log(tau)
@@ -78,13 +85,18 @@ class MomentumFractions:
         return (np.where(ok, x1, 1.0), np.where(ok, x2, 1.0), np.where(ok, shat, self.s),
                 np.where(ok, y, 0.0), np.where(ok, jac, 0.0))
 
-    def inverse(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-        """The ``r`` (``(n, 2)``) that :meth:`map` sends to ``(x1, x2)``."""
+    def inverse(self, x1: np.ndarray, x2: np.ndarray, shat_min: np.ndarray | None = None) -> np.ndarray:
+        """The ``r`` (``(n, 2)``) that :meth:`map` (with the same ``shat_min``) sends to ``(x1, x2)``."""
         tau = x1 * x2
         n = len(tau)
         shat = tau * self.s
-        r0, _ = self.sampler.inverse(shat, np.full(n, self.shat_min), np.full(n, self.shat_max))
+        r0, _ = self.sampler.inverse(shat, self._lower(shat_min, n), np.full(n, self.shat_max))
         with np.errstate(divide="ignore", invalid="ignore"):
             y_max = -0.5 * np.log(tau)
             r1 = np.where(y_max > 0, 0.5 * (0.5 * np.log(x1 / x2) / y_max + 1.0), 0.5)
         return np.stack([r0, r1], axis=-1)
+
+    def _lower(self, shat_min: np.ndarray | None, n: int) -> np.ndarray:
+        if shat_min is None:
+            return np.full(n, self.shat_min)
+        return np.maximum(np.asarray(shat_min, dtype=np.float64), self.shat_min)

@@ -210,8 +210,8 @@ class _CutWindow:
 class _Columns:
     """Hands out the columns of ``r`` in the order a traversal consumes them."""
 
-    def __init__(self) -> None:
-        self.next = 0
+    def __init__(self, first: int = 0) -> None:
+        self.next = first
 
     def take(self) -> int:
         self.next += 1
@@ -245,6 +245,9 @@ class TreeMap:
             whole final state is one s-channel block (None otherwise).
         root_window: the mass window of that block, which only the luminosity
             map can keep (None: none, or a t-channel chain).
+        early: the windowed resonances at the top of the tree (blocks of a
+            t-channel chain, daughters of an s-channel root) whose masses a
+            luminosity map may draw before ``s-hat`` (:meth:`draw_early_masses`).
     """
 
     def __init__(self, topology: Topology, masses: np.ndarray, mass_width: MassWidth, t_power: float = MASSLESS_POWER,
@@ -289,6 +292,11 @@ class TreeMap:
             self.root_sampler = self._samplers.get(topology.blocks[0].legs)
             self.root_window = self._windows.get(topology.blocks[0].legs)
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
+        if topology.has_t_channel:
+            tops = list(topology.blocks)
+        else:
+            tops = list(topology.blocks[0].children or ())
+        self.early = [node for node in tops if not node.is_leg and node.legs in self._windows]
 
     def min_mass(self, node: Node) -> float:
         """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
@@ -301,12 +309,60 @@ class TreeMap:
         """The largest invariant mass of ``node`` its mass window allows (inf without one)."""
         return self._windows.get(node.legs, (0.0, math.inf))[1]
 
+    # ------------------------------------------------------------------ early masses
+    def draw_early_masses(self, r: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Masses of the :attr:`early` resonances over their whole windows, from ``r`` ``(n, len(early))``.
+
+        Returns the masses and their Jacobian. Drawn before ``s-hat``, they
+        make the threshold ``sqrt(s-hat) >= sum of masses`` (:meth:`sqrt_s_floor`)
+        a face of the unit cube instead of a corner where one resonance is
+        squeezed into what the other leaves.
+        """
+        jac = np.ones(r.shape[0])
+        masses = []
+        for k, node in enumerate(self.early):
+            lo = np.full(r.shape[0], self.min_mass(node))
+            m, jac = self._sample(self._samplers[node.legs], r[:, k], lo, np.full_like(lo, self.max_mass(node)), jac)
+            masses.append(m)
+        return masses, jac
+
+    def early_masses_of(self, momenta: np.ndarray) -> list[np.ndarray]:
+        """The masses of the :attr:`early` resonances in ``momenta`` ``(n, n_external, 4)``."""
+        return [self._stable_mass(momenta, node.legs) for node in self.early]
+
+    def undraw_early_masses(self, masses: list[np.ndarray]) -> np.ndarray:
+        """The ``r`` ``(n, len(early))`` that :meth:`draw_early_masses` sends to ``masses``."""
+        return np.stack([self._unsample(self._samplers[node.legs], m, self.min_mass(node), self.max_mass(node))
+                         for node, m in zip(self.early, masses)], axis=-1)
+
+    def sqrt_s_floor(self, masses: list[np.ndarray] | None = None) -> np.ndarray | float:
+        """The smallest ``sqrt(s-hat)`` at which the :attr:`early` resonances of ``masses`` fit.
+
+        The other top-level nodes at their smallest masses (all of them
+        without ``masses``); in a chain whose first leg has a pT cut, that leg
+        must also reach it (the inverse of :meth:`_chain_budget`).
+        """
+        fixed = self._fixed(masses)
+        tops = self.topology.blocks if self.topology.has_t_channel else self.topology.blocks[0].children
+        total = sum(fixed.get(node.legs, self.min_mass(node)) for node in tops)
+        if self.topology.has_t_channel and self._first_pt_min > 0:
+            m_0, pt = self.min_mass(self.topology.blocks[0]), self._first_pt_min
+            return math.hypot(m_0, pt) + np.hypot(total - m_0, pt)
+        return total
+
+    def _fixed(self, masses: list[np.ndarray] | None) -> dict[tuple[int, ...], np.ndarray]:
+        return {} if masses is None else {node.legs: m for node, m in zip(self.early, masses)}
+
     # ------------------------------------------------------------------ forward
-    def map(self, r: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def map(self, r: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None,
+            early_masses: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Momenta and Jacobian for ``r`` (``(n, dim)``) at partonic energies ``sqrt_s`` (``(n,)``).
 
         ``y_boost`` (``(n,)``, default 0) is the rapidity of the partonic frame
         in the lab, where a rapidity cut on the chain's first leg applies.
+        ``early_masses`` (from :meth:`draw_early_masses`, whose columns are the
+        first of ``r``): the :attr:`early` resonances take these masses, and
+        their Jacobian is the caller's.
 
         Returns:
             ``(momenta, jacobian)``: ``(n, n_external, 4)`` momenta in the partonic
@@ -316,7 +372,8 @@ class TreeMap:
         """
         r = np.asarray(r, dtype=np.float64)
         n = r.shape[0]
-        cols = _Columns()
+        fixed = self._fixed(early_masses)
+        cols = _Columns(len(fixed))
         jac = np.ones(n)
         out = np.zeros((n, self.n_external, 4))
         p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
@@ -327,13 +384,13 @@ class TreeMap:
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
                 budget = self._chain_budget(sqrt_s)
-                block_mass, jac = self._block_masses(r, sqrt_s, budget, cols, jac)
+                block_mass, jac = self._block_masses(r, sqrt_s, budget, cols, jac, fixed)
                 block_p, jac = self._t_chain(r, sqrt_s, p_in, block_mass, budget, cols, jac, y_boost)
             else:
                 block_mass = [sqrt_s]
                 block_p = [centre]
             for block, p, m in zip(blocks, block_p, block_mass):
-                jac = self._decay(block, p, m, r, cols, jac, out, centre, y_boost)
+                jac = self._decay(block, p, m, r, cols, jac, out, centre, y_boost, fixed)
         return out, jac
 
     def _sample(self, sampler: InvariantSampler, r, lo_mass, hi_mass, jac):
@@ -354,13 +411,13 @@ class TreeMap:
         left = (sqrt_s - math.hypot(m_0, pt)) ** 2 - pt**2
         return m_0 + np.where(left >= 0, np.sqrt(np.maximum(left, 0.0)), -np.inf)
 
-    def _block_masses(self, r, sqrt_s, budget, cols, jac):
+    def _block_masses(self, r, sqrt_s, budget, cols, jac, fixed):
         blocks = self.topology.blocks
-        mins = [self.min_mass(b) for b in blocks]
+        mins = [fixed.get(b.legs, self.min_mass(b)) for b in blocks]
         masses: list[np.ndarray] = []
         for i, block in enumerate(blocks):
-            if block.is_leg:
-                masses.append(np.full_like(sqrt_s, mins[i]))
+            if block.is_leg or block.legs in fixed:
+                masses.append(np.broadcast_to(mins[i], sqrt_s.shape).astype(np.float64))
                 continue
             hi = np.minimum(budget - sum(masses) - sum(mins[i + 1 :]), self.max_mass(block))
             m, jac = self._sample(self._samplers[block.legs], r[:, cols.take()], np.full_like(sqrt_s, mins[i]), hi, jac)
@@ -461,27 +518,27 @@ class TreeMap:
         emitted.append(rest)
         return emitted, jac
 
-    def _daughter_masses(self, node, mass, r, cols, jac):
+    def _daughter_masses(self, node, mass, r, cols, jac, fixed):
         a, b = node.children
-        min_a, min_b = self.min_mass(a), self.min_mass(b)
-        if a.is_leg:
-            m_a = np.full_like(mass, min_a)
+        min_a, min_b = fixed.get(a.legs, self.min_mass(a)), fixed.get(b.legs, self.min_mass(b))
+        if a.is_leg or a.legs in fixed:
+            m_a = np.broadcast_to(min_a, mass.shape).astype(np.float64)
         else:
             m_a, jac = self._sample(self._samplers[a.legs], r[:, cols.take()], np.full_like(mass, min_a),
                                     np.minimum(mass - min_b, self.max_mass(a)), jac)
-        if b.is_leg:
-            m_b = np.full_like(mass, min_b)
+        if b.is_leg or b.legs in fixed:
+            m_b = np.broadcast_to(min_b, mass.shape).astype(np.float64)
         else:
             m_b, jac = self._sample(self._samplers[b.legs], r[:, cols.take()], np.full_like(mass, min_b),
                                     np.minimum(mass - m_a, self.max_mass(b)), jac)
         return m_a, m_b, jac
 
-    def _decay(self, node, p, mass, r, cols, jac, out, mother, y_boost):
+    def _decay(self, node, p, mass, r, cols, jac, out, mother, y_boost, fixed):
         """Decay ``node`` (momentum ``p``, partonic frame) into its legs; ``mother`` is its mother's momentum."""
         if node.is_leg:
             out[:, node.legs[0] - 1] = p
             return jac
-        m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac)
+        m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac, fixed)
         p_abs = two_body_momentum(mass, m_a, m_b)
         # The angles are those of daughter ``d``: the one with cuts, if any.
         d = self._cut_daughters.get(node.legs)
@@ -501,8 +558,10 @@ class TreeMap:
         other_rest = np.concatenate([np.sqrt(p_abs**2 + m_other**2)[:, None], -pd_rest[:, 1:]], axis=-1)
         pa_rest, pb_rest = (pd_rest, other_rest) if d == 0 else (other_rest, pd_rest)
         jac = jac * p_abs / (4.0 * np.pi * mass)
-        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p, y_boost)
-        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost)
+        jac = self._decay(node.children[0], boost_from_rest(pa_rest, p, mass), m_a, r, cols, jac, out, p, y_boost,
+                          fixed)
+        return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost,
+                           fixed)
 
     def _find_cut_daughters(self, topology: Topology) -> dict[tuple[int, ...], int]:
         """Per decaying node (by legs), the daughter (0 or 1) whose cuts its decay angles keep.
@@ -526,17 +585,23 @@ class TreeMap:
         return found
 
     # ------------------------------------------------------------------ inverse
-    def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None) -> np.ndarray:
+    def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None,
+                early: bool = False) -> np.ndarray:
         """The ``r`` (``(n, dim)``) that :meth:`map` sends to ``momenta`` (partonic frame).
 
         Args:
             momenta: ``(n, n_external, 4)`` in the partonic centre-of-mass frame.
             sqrt_s: ``(n,)`` partonic energies.
+            early: invert a map given ``early_masses``: the first columns are
+                those of :meth:`draw_early_masses`.
         """
         momenta = np.asarray(momenta, dtype=np.float64)
         n = momenta.shape[0]
         r = np.zeros((n, self.dim))
-        cols = _Columns()
+        fixed = self._fixed(self.early_masses_of(momenta)) if early else {}
+        if fixed:
+            r[:, :len(fixed)] = self.undraw_early_masses(list(fixed.values()))
+        cols = _Columns(len(fixed))
         p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
 
         def momentum(node: Node) -> np.ndarray:
@@ -550,11 +615,11 @@ class TreeMap:
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
-                mins = [self.min_mass(b) for b in blocks]
+                mins = [fixed.get(b.legs, self.min_mass(b)) for b in blocks]
                 block_mass = [mass_of(b) for b in blocks]
                 budget = self._chain_budget(sqrt_s)
                 for i, block in enumerate(blocks):
-                    if not block.is_leg:
+                    if not block.is_leg and block.legs not in fixed:
                         hi = np.minimum(budget - sum(block_mass[:i]) - sum(mins[i + 1 :]), self.max_mass(block))
                         r[:, cols.take()] = self._unsample(self._samplers[block.legs], block_mass[i], mins[i], hi)
                 self._t_chain_inverse(momenta, r, sqrt_s, p_in, [momentum(b) for b in blocks], block_mass, budget,
@@ -564,7 +629,7 @@ class TreeMap:
                 block_mass = [sqrt_s]
                 block_p = [centre]
             for block, p, m in zip(blocks, block_p, block_mass):
-                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre, y_boost)
+                self._decay_inverse(block, p, m, momentum, mass_of, r, cols, centre, y_boost, fixed)
         return r
 
     def _stable_mass(self, momenta: np.ndarray, legs) -> np.ndarray:
@@ -613,15 +678,15 @@ class TreeMap:
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
-    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother, y_boost):
+    def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother, y_boost, fixed):
         if node.is_leg:
             return
         a, b = node.children
         m_a, m_b = mass_of(a), mass_of(b)
-        if not a.is_leg:
+        if not a.is_leg and a.legs not in fixed:
             r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a),
-                                               np.minimum(mass - self.min_mass(b), self.max_mass(a)))
-        if not b.is_leg:
+                                               np.minimum(mass - fixed.get(b.legs, self.min_mass(b)), self.max_mass(a)))
+        if not b.is_leg and b.legs not in fixed:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
                                                np.minimum(mass - m_a, self.max_mass(b)))
         d = self._cut_daughters.get(node.legs)
@@ -641,5 +706,5 @@ class TreeMap:
             low, width = window.azimuth(cos_theta)
             s = np.where(phi <= np.pi, (phi - low) / width, (phi - _TWO_PI + low) / width)
             r[:, cols.take()] = 0.5 * (s + 1.0)
-        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols, p, y_boost)
-        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols, p, y_boost)
+        self._decay_inverse(a, momentum(a), m_a, momentum, mass_of, r, cols, p, y_boost, fixed)
+        self._decay_inverse(b, momentum(b), m_b, momentum, mass_of, r, cols, p, y_boost, fixed)
