@@ -37,7 +37,8 @@ trained on the maps of another version (saved files carry it) is refused.
 Version 2: decay angles about the helicity axis, mass windows, decay
 daughters drawn inside their cuts, Breit-Wigner cores with ``1/s`` tails.
 Version 3: in hadronic channels the windowed resonances at the top of the
-tree are drawn before ``s-hat``."""
+tree are drawn before ``s-hat``, and ``s-hat`` starts at the tree's floor
+(a pT cut on a t-channel chain's first leg raises it: w_jet, t t~ + jet)."""
 
 
 @dataclass(slots=True)

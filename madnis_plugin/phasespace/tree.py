@@ -292,11 +292,9 @@ class TreeMap:
             self.root_sampler = self._samplers.get(topology.blocks[0].legs)
             self.root_window = self._windows.get(topology.blocks[0].legs)
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
-        if topology.has_t_channel:
-            tops = list(topology.blocks)
-        else:
-            tops = list(topology.blocks[0].children or ())
-        self.early = [node for node in tops if not node.is_leg and node.legs in self._windows]
+        # The nodes whose masses add up to at most sqrt(s-hat).
+        self._tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
+        self.early = [node for node in self._tops if not node.is_leg and node.legs in self._windows]
 
     def min_mass(self, node: Node) -> float:
         """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
@@ -343,8 +341,7 @@ class TreeMap:
         must also reach it (the inverse of :meth:`_chain_budget`).
         """
         fixed = self._fixed(masses)
-        tops = self.topology.blocks if self.topology.has_t_channel else self.topology.blocks[0].children
-        total = sum(fixed.get(node.legs, self.min_mass(node)) for node in tops)
+        total = sum(fixed.get(node.legs, self.min_mass(node)) for node in self._tops)
         if self.topology.has_t_channel and self._first_pt_min > 0:
             m_0, pt = self.min_mass(self.topology.blocks[0]), self._first_pt_min
             return math.hypot(m_0, pt) + np.hypot(total - m_0, pt)
