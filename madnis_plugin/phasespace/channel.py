@@ -116,8 +116,8 @@ class ChannelMap:
             if np.any(self.masses[:2] != 0.0):
                 raise ValueError("hadronic channels need massless incoming partons")
             # Below the tree's floor (the legs' masses, windows, a pT cut on the
-            # chain's first leg) no point is valid (w_jet: 0.4% of the trained
-            # channels' points, s-hat below 40 GeV for a jet of 20 GeV).
+            # chain's first leg) no point is valid (w_jet: 4.5% of uniform points of
+            # the q g channels had s-hat below the 40 GeV a 20 GeV jet needs).
             shat_min = max(float(tau_min) * self.e_cm**2, float(np.sum(self.masses[2:])) ** 2,
                            float(self.tree.sqrt_s_floor()) ** 2)
             shat_max = self.e_cm**2
