@@ -118,8 +118,7 @@ class ChannelMap:
             # Below the tree's floor (the legs' masses, windows, a pT cut on the
             # chain's first leg) no point is valid (w_jet: 4.5% of uniform points of
             # the q g channels had s-hat below the 40 GeV a 20 GeV jet needs).
-            shat_min = max(float(tau_min) * self.e_cm**2, float(np.sum(self.masses[2:])) ** 2,
-                           float(self.tree.sqrt_s_floor()) ** 2)
+            shat_min = max(float(tau_min) * self.e_cm**2, float(self.tree.sqrt_s_floor()) ** 2)
             shat_max = self.e_cm**2
             if self.tree.root_window is not None:
                 shat_min = max(shat_min, self.tree.root_window[0] ** 2)
@@ -186,12 +185,16 @@ class ChannelMap:
         if x1 is None or x2 is None:
             raise ValueError("a hadronic channel needs x1 and x2 to invert")
         x1, x2 = np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)
-        early = bool(self.tree.early)
-        shat_min = self.tree.sqrt_s_floor(self.tree.early_masses_of(momenta)) ** 2 if early else None
+        early_masses, shat_min = None, None
+        if self.tree.early:
+            early_masses = self.tree.early_masses_of(momenta)   # invariant: lab momenta will do
+            shat_min = self.tree.sqrt_s_floor(early_masses) ** 2
         r_lum = self.luminosity.inverse(x1, x2, shat_min)
         y = 0.5 * np.log(x1 / x2)
         partonic = boost_along_z(momenta, -y)
-        r_tree = self.tree.inverse(partonic, np.sqrt(x1 * x2) * self.e_cm, y, early=early)
+        r_tree = self.tree.inverse(partonic, np.sqrt(x1 * x2) * self.e_cm, y, early_masses)
+        if early_masses is not None:
+            r_tree[:, :len(early_masses)] = self.tree.undraw_early_masses(early_masses)
         return np.concatenate([r_lum, r_tree], axis=-1)
 
 

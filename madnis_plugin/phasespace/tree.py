@@ -341,7 +341,7 @@ class TreeMap:
         must also reach it (the inverse of :meth:`_chain_budget`).
         """
         fixed = self._fixed(masses)
-        total = sum(fixed.get(node.legs, self.min_mass(node)) for node in self._tops)
+        total = sum(self._mass_floor(node, fixed) for node in self._tops)
         if self.topology.has_t_channel and self._first_pt_min > 0:
             m_0, pt = self.min_mass(self.topology.blocks[0]), self._first_pt_min
             return math.hypot(m_0, pt) + np.hypot(total - m_0, pt)
@@ -349,6 +349,10 @@ class TreeMap:
 
     def _fixed(self, masses: list[np.ndarray] | None) -> dict[tuple[int, ...], np.ndarray]:
         return {} if masses is None else {node.legs: m for node, m in zip(self.early, masses)}
+
+    def _mass_floor(self, node: Node, fixed: dict[tuple[int, ...], np.ndarray]):
+        """``node``'s mass if drawn early (in ``fixed``), else its smallest mass."""
+        return fixed.get(node.legs, self.min_mass(node))
 
     # ------------------------------------------------------------------ forward
     def map(self, r: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None,
@@ -410,7 +414,7 @@ class TreeMap:
 
     def _block_masses(self, r, sqrt_s, budget, cols, jac, fixed):
         blocks = self.topology.blocks
-        mins = [fixed.get(b.legs, self.min_mass(b)) for b in blocks]
+        mins = [self._mass_floor(b, fixed) for b in blocks]
         masses: list[np.ndarray] = []
         for i, block in enumerate(blocks):
             if block.is_leg or block.legs in fixed:
@@ -517,7 +521,7 @@ class TreeMap:
 
     def _daughter_masses(self, node, mass, r, cols, jac, fixed):
         a, b = node.children
-        min_a, min_b = fixed.get(a.legs, self.min_mass(a)), fixed.get(b.legs, self.min_mass(b))
+        min_a, min_b = self._mass_floor(a, fixed), self._mass_floor(b, fixed)
         if a.is_leg or a.legs in fixed:
             m_a = np.broadcast_to(min_a, mass.shape).astype(np.float64)
         else:
@@ -583,21 +587,20 @@ class TreeMap:
 
     # ------------------------------------------------------------------ inverse
     def inverse(self, momenta: np.ndarray, sqrt_s: np.ndarray, y_boost: np.ndarray | None = None,
-                early: bool = False) -> np.ndarray:
+                early_masses: list[np.ndarray] | None = None) -> np.ndarray:
         """The ``r`` (``(n, dim)``) that :meth:`map` sends to ``momenta`` (partonic frame).
 
         Args:
             momenta: ``(n, n_external, 4)`` in the partonic centre-of-mass frame.
             sqrt_s: ``(n,)`` partonic energies.
-            early: invert a map given ``early_masses``: the first columns are
-                those of :meth:`draw_early_masses`.
+            early_masses: as given to :meth:`map` (:meth:`early_masses_of`
+                the momenta); their columns, the first, are left to the caller
+                (:meth:`undraw_early_masses`).
         """
         momenta = np.asarray(momenta, dtype=np.float64)
         n = momenta.shape[0]
         r = np.zeros((n, self.dim))
-        fixed = self._fixed(self.early_masses_of(momenta)) if early else {}
-        if fixed:
-            r[:, :len(fixed)] = self.undraw_early_masses(list(fixed.values()))
+        fixed = self._fixed(early_masses)
         cols = _Columns(len(fixed))
         p_in = incoming_momenta(sqrt_s, self.masses[0], self.masses[1])
 
@@ -612,7 +615,7 @@ class TreeMap:
         with np.errstate(all="ignore"):
             blocks = self.topology.blocks
             if self.topology.has_t_channel:
-                mins = [fixed.get(b.legs, self.min_mass(b)) for b in blocks]
+                mins = [self._mass_floor(b, fixed) for b in blocks]
                 block_mass = [mass_of(b) for b in blocks]
                 budget = self._chain_budget(sqrt_s)
                 for i, block in enumerate(blocks):
@@ -682,7 +685,7 @@ class TreeMap:
         m_a, m_b = mass_of(a), mass_of(b)
         if not a.is_leg and a.legs not in fixed:
             r[:, cols.take()] = self._unsample(self._samplers[a.legs], m_a, self.min_mass(a),
-                                               np.minimum(mass - fixed.get(b.legs, self.min_mass(b)), self.max_mass(a)))
+                                               np.minimum(mass - self._mass_floor(b, fixed), self.max_mass(a)))
         if not b.is_leg and b.legs not in fixed:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
                                                np.minimum(mass - m_a, self.max_mass(b)))

@@ -157,8 +157,9 @@ def group_rows(channel: torch.Tensor, n_channels: int) -> tuple[torch.Tensor, li
     """The row order that groups ``channel`` ``(n,)`` by channel (stable), and the group sizes.
 
     A per-channel network then costs one matrix product per channel. (Building
-    a weight matrix per row, as a product with the one-hot channel, cost 5-6
-    times the shared network's step; docs/sampler.md.) The permutation is
+    a weight matrix per row, as a product with the one-hot channel, cost
+    2.8-3.3 times the shared network's step at 2-20 channels;
+    ``benchmarks/bench_flow_step.py``, docs/sampler.md.) The permutation is
     deterministic on every device: its backward adds each gradient to its own
     row, never two to one.
     """
