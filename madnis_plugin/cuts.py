@@ -203,6 +203,30 @@ class GenerationCuts:
         """
         return self._per_particle_limits(self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt))
 
+    def delta_r_floors(self, pdgs: Sequence[int], masses: Sequence[float], n_incoming: int = 2,
+                       exempt: Sequence[int] = ()) -> np.ndarray:
+        """Per pair of final-state legs, the Delta R below which every event fails the cuts (0: none).
+
+        The ``drXX`` minima of :meth:`passes` (``drjj``, ``drjl``, ...), as a
+        symmetric ``(n_final, n_final)`` array, so that a phase-space map may
+        stay outside.
+
+        Example:
+            >>> from madnis_plugin.cards import RunCard
+            >>> cuts = GenerationCuts.from_run_card(RunCard.from_text(" 0.4 = drjl\\n"))
+            >>> cuts.delta_r_floors((2, 21, -11, 12, 2), (0, 0, 0, 0, 0)).tolist()
+            [[0.0, 0.0, 0.4], [0.0, 0.0, 0.0], [0.4, 0.0, 0.0]]
+        """
+        c = self.classes(pdgs, masses, n_incoming=n_incoming, exempt=exempt)
+        n = c.pdg.size
+        floors = np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                ki, kj = c.kind(i), c.kind(j)
+                if i != j and c.cut[i] and c.cut[j] and ki and kj:
+                    floors[i, j] = max(self.values["dr" + _DR_KEYS[frozenset(ki + kj)]], 0.0)
+        return floors
+
     def _per_particle_limits(self, c: ParticleClasses) -> dict[str, np.ndarray]:
         """Per final-state leg: pt, energy and rapidity windows (setcuts.f)."""
         v = self.values

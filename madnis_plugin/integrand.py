@@ -149,13 +149,17 @@ class CollisionIntegrand:
         # subprocess's event fails the cuts: the loosest over the subprocesses
         # (no rapidity bound where one subprocess has none).
         n_in = process.n_incoming
-        pt_floors, y_ceilings = [], []
+        pt_floors, y_ceilings, dr_floors = [], [], []
         for g, group in enumerate(self.groups):
             limits = [self.cuts.leg_limits(s.pdg, masses, n_in, self._exempt_legs[g]) for s in group.subprocesses]
             pt_min = np.min([np.maximum(lim["ptmin"], 0.0) for lim in limits], axis=0)
             y_max = np.array([lim["ymax"] for lim in limits])
             pt_floors.append(np.r_[np.zeros(n_in), pt_min])
             y_ceilings.append(np.r_[np.full(n_in, -1.0), np.where((y_max < 0).any(axis=0), -1.0, y_max.max(axis=0))])
+            dr_min = np.zeros((len(masses), len(masses)))
+            dr_min[n_in:, n_in:] = np.min([self.cuts.delta_r_floors(s.pdg, masses, n_in, self._exempt_legs[g])
+                                           for s in group.subprocesses], axis=0)
+            dr_floors.append(dr_min)
         # The maps never draw a decay chain's resonance outside its window
         # (t t~ dilepton: 2.7% of the trained g g channels' points fell outside).
         windows = [{tuple(leg + 1 for leg in legs): (max(mass - self._bwcutoff * width, 0.0),
@@ -164,7 +168,7 @@ class CollisionIntegrand:
         self.maps = [
             build_channel(None if ch.diagram is None else ch.diagram.to_dict(), masses, mass_width, self.e_cm,
                           hadronic=self.hadronic, tau_min=self._tau_min, pt_min=pt_floors[ch.group],
-                          y_max=y_ceilings[ch.group], mass_windows=windows[ch.group])
+                          y_max=y_ceilings[ch.group], mass_windows=windows[ch.group], dr_min=dr_floors[ch.group])
             for ch in self.channels
         ]
         dims = {m.dim for m in self.maps}

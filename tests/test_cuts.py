@@ -255,6 +255,26 @@ def test_tau_min_is_conservative_for_random_events():
     assert s_hat[ok].min() >= tau_min(rc, pdgs, masses) * 1000.0**2
 
 
+def test_delta_r_floors_are_the_pair_minima_that_passes_applies():
+    # Every pair's floor is the Delta R below which passes() rejects the
+    # event, and above which the pair cut lets it through.
+    cuts = cuts_with(" 0.4 = drjl\n 0.7 = drjj\n 0.3 = drll\n")
+    pdgs, masses = (21, 21, 21, 1, -11, 13, 12, 6), (0, 0, 0, 0, 0, 0, 0, 173)
+    floors = cuts.delta_r_floors(pdgs, masses)
+    expected = np.zeros((6, 6))
+    expected[0, 1] = expected[1, 0] = 0.7          # g d: drjj
+    expected[[0, 0, 1, 1], [2, 3, 2, 3]] = 0.4     # jets with leptons: drjl
+    expected[[2, 3, 2, 3], [0, 0, 1, 1]] = 0.4
+    expected[2, 3] = expected[3, 2] = 0.3          # e+ mu-: drll
+    np.testing.assert_array_equal(floors, expected)  # neutrino and top: none
+    for i, j in zip(*np.nonzero(np.triu(floors))):
+        for dy, ok in ((0.99 * floors[i, j], False), (1.01 * floors[i, j], True)):
+            legs = [leg(50, 2.0 * k - 3.0, 1.5 * k) for k in range(4)]   # far apart
+            legs[j] = leg(50, 2.0 * i - 3.0 + dy, 1.5 * i)
+            p = event(*legs, leg(50, 0.5, 2.0), leg(50, 0.0, 4.0, m=173))
+            assert passes(cuts, p, pdgs, masses) is ok, (i, j, dy)
+
+
 def test_particles_outside_every_class_get_no_pair_cuts():
     # Two light particles of no class (here a BSM scalar given as massless) pass
     # untouched, whatever the pair cuts.
@@ -333,10 +353,13 @@ def test_ttbar_dilepton_map_starts_at_the_window_floor_and_nothing_below_passes_
     assert floor > 300.0
     for m in integrand.maps:
         assert m.luminosity.shat_min == pytest.approx(floor**2, rel=1e-12)
-    # The same channel's map without the floor: every point below it fails a window.
+    # The same channel's map without the floor, s-hat drawn first (the tops'
+    # Breit-Wigners drawn before it would keep s-hat above their sum): every
+    # point below the floor fails a window.
     ch = integrand.channels[0]
     free = build_channel(ch.diagram.to_dict(), integrand.process.masses, integrand._mass_width,
                          integrand.e_cm, hadronic=True, tau_min=0.0)
+    free.tree.early = []
     point = free.map(np.random.default_rng(3).random((200_000, free.dim)))
     sqrt_shat = np.sqrt(point.x1 * point.x2) * integrand.e_cm
     below = point.valid & (sqrt_shat < floor)

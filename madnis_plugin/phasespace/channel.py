@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -31,14 +32,18 @@ from .tree import MASSLESS_POWER, MassWidth, TreeMap
 
 __all__ = ["MAPS_VERSION", "PhaseSpacePoint", "ChannelMap", "build_channel"]
 
-MAPS_VERSION = 3
+MAPS_VERSION = 4
 """Raised whenever the same random numbers map to other momenta: a sampler
 trained on the maps of another version (saved files carry it) is refused.
 Version 2: decay angles about the helicity axis, mass windows, decay
 daughters drawn inside their cuts, Breit-Wigner cores with ``1/s`` tails.
 Version 3: in hadronic channels the windowed resonances at the top of the
 tree are drawn before ``s-hat``, and ``s-hat`` starts at the tree's floor
-(a pT cut on a t-channel chain's first leg raises it: w_jet, t t~ + jet)."""
+(a pT cut on a t-channel chain's first leg raises it: w_jet, t t~ + jet).
+Version 4: Breit-Wigner blocks at the top of the tree (the W of w_jet) are
+drawn before ``s-hat`` too, and a Delta R cut between a decay daughter and
+its parent's only sibling (``drjl`` in w_jet, ``drjj`` in gg_ggg) cuts the
+cap about the sibling from the daughter's polar range."""
 
 
 @dataclass(slots=True)
@@ -83,6 +88,8 @@ class ChannelMap:
         mass_windows: ``{legs: (low, high)}`` invariant-mass windows of sets of
             final-state legs (1-based) outside which the integrand vanishes
             (see :class:`~.tree.TreeMap`).
+        dr_min: ``(n_external, n_external)`` smallest Delta R of each pair of
+            legs that the cuts let through (0: none; see :class:`~.tree.TreeMap`).
 
     Attributes:
         dim: ``3 n_final - 4`` (``+ 2`` if hadronic).
@@ -102,6 +109,7 @@ class ChannelMap:
         pt_min: np.ndarray | None = None,
         y_max: np.ndarray | None = None,
         mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None,
+        dr_min: np.ndarray | None = None,
     ):
         self.masses = np.asarray(masses, dtype=np.float64)
         self.n_external = len(self.masses)
@@ -109,7 +117,7 @@ class ChannelMap:
         self.hadronic = bool(hadronic)
         # pT is invariant under the boost along z from the partonic to the lab frame.
         self.tree = TreeMap(topology, self.masses, mass_width, t_power=t_power, pt_min=pt_min, y_max=y_max,
-                            mass_windows=mass_windows)
+                            mass_windows=mass_windows, dr_min=dr_min)
         self.topology = topology
         self.luminosity: MomentumFractions | None = None
         if self.hadronic:
@@ -150,9 +158,10 @@ class ChannelMap:
         if self.luminosity is not None:
             early_masses, shat_min, jac_early = None, None, 1.0
             if self.tree.early:
-                # Windowed resonances first, then s-hat above their threshold:
+                # Resonances at the top first, then s-hat above their threshold:
                 # the threshold is then a face of the cube, not a corner.
-                early_masses, jac_early = self.tree.draw_early_masses(r[:, 2:2 + len(self.tree.early)])
+                early_masses, jac_early = self.tree.draw_early_masses(r[:, 2:2 + len(self.tree.early)],
+                                                                      math.sqrt(self.luminosity.shat_max))
                 shat_min = self.tree.sqrt_s_floor(early_masses) ** 2
             x1, x2, shat, y, jac = self.luminosity.map(r[:, :2], shat_min)
             momenta, jac_tree = self.tree.map(r[:, 2:], np.sqrt(shat), y, early_masses)
@@ -194,7 +203,8 @@ class ChannelMap:
         partonic = boost_along_z(momenta, -y)
         r_tree = self.tree.inverse(partonic, np.sqrt(x1 * x2) * self.e_cm, y, early_masses)
         if early_masses is not None:
-            r_tree[:, :len(early_masses)] = self.tree.undraw_early_masses(early_masses)
+            sqrt_s_max = math.sqrt(self.luminosity.shat_max)
+            r_tree[:, :len(early_masses)] = self.tree.undraw_early_masses(early_masses, sqrt_s_max)
         return np.concatenate([r_lum, r_tree], axis=-1)
 
 
@@ -208,6 +218,7 @@ def build_channel(
     pt_min: Sequence[float] | np.ndarray | None = None,
     y_max: Sequence[float] | np.ndarray | None = None,
     mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None,
+    dr_min: np.ndarray | None = None,
 ) -> ChannelMap:
     """The :class:`ChannelMap` of one diagram.
 
@@ -223,8 +234,9 @@ def build_channel(
         y_max: ``(n_external,)`` largest ``|rapidity|`` per leg (cuts; negative: none).
         mass_windows: ``{legs: (low, high)}`` invariant-mass windows of sets of
             final-state legs (1-based; a decay chain's on-shell resonances).
+        dr_min: ``(n_external, n_external)`` smallest Delta R per pair of legs (cuts; 0: none).
     """
     masses = np.asarray(external_masses, dtype=np.float64)
     topology = parse_diagram(diagram, len(masses))
     return ChannelMap(topology, masses, mass_width, e_cm, hadronic=hadronic, tau_min=tau_min, pt_min=pt_min,
-                      y_max=y_max, mass_windows=mass_windows)
+                      y_max=y_max, mass_windows=mass_windows, dr_min=dr_min)

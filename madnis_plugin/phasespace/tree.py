@@ -138,6 +138,29 @@ def _helicity_axis(p, mass, mother):
     return -boost_to_rest(mother, p, mass)[:, 1:]
 
 
+#: Taken from a Delta R cut's radius before it bounds a map, so that the cap
+#: the map leaves out lies inside the cut even with MadGraph's clamp of
+#: Delta phi (at least acos(0.99999999) = 1.4e-4) and rounding.
+CONE_MARGIN = 1e-6
+
+
+def cone_cap(theta: np.ndarray, radius: float) -> np.ndarray:
+    """The angle about a direction at polar angle ``theta`` within which ``Delta R < radius``.
+
+    ``Delta R^2 = Delta y^2 + Delta phi^2`` for massless directions; the disc's
+    boundary is nearest the centre in the rapidity direction towards the
+    nearer beam, at ``theta_b - 2 atan(tan(theta_b / 2) exp(-R))``,
+    ``theta_b = min(theta, pi - theta)``, ``R = radius - CONE_MARGIN``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(cone_cap(np.array(np.pi / 2), 0.4)), 4)   # at y = 0: 2 atan(tanh(R / 2))
+        0.3897
+    """
+    near = np.minimum(theta, np.pi - theta)
+    return near - 2.0 * np.arctan(np.tan(0.5 * near) * math.exp(-(radius - CONE_MARGIN)))
+
+
 class _CutWindow:
     """Where a massless daughter ``leg`` of ``p -> leg X`` passes its pT and lab-rapidity cuts.
 
@@ -149,6 +172,15 @@ class _CutWindow:
     ``cos(theta) = cos(alpha) cos(theta_n) - sin(alpha) cos(phi) sin(theta_n)``
     to the beam. The lab rapidity window bounds ``cos(theta)`` to
     ``[u_lo, u_hi]``, ``pT >= pt_min`` to ``|cos(theta)| <= sqrt(1 - (pt_min / E)^2)``.
+
+    A Delta R cut to the parent's only sibling (the jet of ``p p > W j``, which
+    flies opposite the parent) removes a disc about that sibling. The disc
+    holds the cap of directions within ``psi = theta_b - 2 atan(tan(theta_b / 2)
+    exp(-R))`` of the sibling, ``theta_b`` its angle to the nearer beam: the
+    boundary of ``Delta y^2 + Delta phi^2 < R^2`` comes nearest the sibling in
+    the rapidity direction, towards the beam (a check over rapidities and
+    radii in the tests). So ``alpha <= pi - psi``: the excluded cap is cut
+    from the polar range, and the rest of the disc is left to the integrand.
     """
 
     def __init__(self, tree: "TreeMap", leg: int, p, mass, p_abs, y_boost):
@@ -157,6 +189,7 @@ class _CutWindow:
         self.beta, self.gamma, self.p_abs = p_norm / e, e / mass, p_abs
         self.theta_n = np.arctan2(np.hypot(p_vec[:, 0], p_vec[:, 1]), p_vec[:, 2])
         self.pt_min, y_max = float(tree._pt_min[leg - 1]), float(tree._y_max[leg - 1])
+        self.cone = tree._cones.get(leg, 0.0)
         self.u_lo, self.u_hi = -np.ones_like(e), np.ones_like(e)
         if y_max >= 0:
             self.u_lo, self.u_hi = np.tanh(-y_max - y_boost), np.tanh(y_max - y_boost)
@@ -177,6 +210,8 @@ class _CutWindow:
                 bound = (1.0 - self.p_abs / (self.gamma * self.pt_min)) / self.beta
             bound = np.where(self.beta > 0, bound, np.where(self.p_abs >= self.pt_min, -np.inf, np.inf))
             alpha_hi = np.where(bound > 1.0, -1.0, np.minimum(alpha_hi, np.arccos(np.clip(bound, -1.0, 1.0))))
+        if self.cone > 0:
+            alpha_hi = np.minimum(alpha_hi, np.pi - cone_cap(self.theta_n, self.cone))
 
         def cos_star(alpha):
             c = np.cos(alpha)
@@ -237,6 +272,9 @@ class TreeMap:
             vanishes (a decay chain's resonance within ``bwcutoff`` widths of
             its pole); a node of the topology holding exactly those legs is
             never drawn outside it.
+        dr_min: ``(n_external, n_external)`` smallest Delta R of each pair of
+            legs after the cuts (0: none); used where a massless daughter's
+            parent and a massless leg are the two halves of the final state.
 
     Attributes:
         dim: ``3 n - 4``.
@@ -245,14 +283,16 @@ class TreeMap:
             whole final state is one s-channel block (None otherwise).
         root_window: the mass window of that block, which only the luminosity
             map can keep (None: none, or a t-channel chain).
-        early: the windowed resonances at the top of the tree (blocks of a
-            t-channel chain, daughters of an s-channel root) whose masses a
-            luminosity map may draw before ``s-hat`` (:meth:`draw_early_masses`).
+        early: the resonances at the top of the tree (blocks of a t-channel
+            chain, daughters of an s-channel root) with a mass window or a
+            Breit-Wigner peak in range, whose masses a luminosity map may draw
+            before ``s-hat`` (:meth:`draw_early_masses`).
     """
 
     def __init__(self, topology: Topology, masses: np.ndarray, mass_width: MassWidth, t_power: float = MASSLESS_POWER,
                  pt_min: np.ndarray | None = None, y_max: np.ndarray | None = None,
-                 mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None):
+                 mass_windows: Mapping[tuple[int, ...], tuple[float, float]] | None = None,
+                 dr_min: np.ndarray | None = None):
         self.masses = np.asarray(masses, dtype=np.float64)
         self._windows = {tuple(sorted(legs)): (float(lo), float(hi)) for legs, (lo, hi) in (mass_windows or {}).items()}
         pt_min = np.zeros(len(self.masses)) if pt_min is None else np.asarray(pt_min, dtype=np.float64)
@@ -270,6 +310,7 @@ class TreeMap:
         self._y_max = np.full(len(self.masses), -1.0) if y_max is None else np.asarray(y_max, dtype=np.float64)
         first = topology.blocks[0]
         self._first_y_max = float(self._y_max[first.legs[0] - 1]) if topology.has_t_channel and first.is_leg else -1.0
+        self._cones = self._find_cones(topology, dr_min)
         self._cut_daughters = self._find_cut_daughters(topology)
         self.n_external = len(self.masses)
         self.n_final = self.n_external - 2
@@ -294,7 +335,8 @@ class TreeMap:
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
         # The nodes whose masses add up to at most sqrt(s-hat).
         self._tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
-        self.early = [node for node in self._tops if not node.is_leg and node.legs in self._windows]
+        self.early = [node for node in self._tops if not node.is_leg
+                      and (node.legs in self._windows or self._peaks_inside(node))]
 
     def min_mass(self, node: Node) -> float:
         """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
@@ -303,24 +345,34 @@ class TreeMap:
         low = self._windows.get(node.legs, (0.0, math.inf))[0]
         return max(low, self.min_mass(node.children[0]) + self.min_mass(node.children[1]))
 
+    def _peaks_inside(self, node: Node) -> bool:
+        """Whether ``node`` is a resonance whose pole lies above its smallest mass (a Breit-Wigner peak)."""
+        sampler = self._samplers.get(node.legs)
+        if not isinstance(sampler, Resonance):
+            return False
+        return sampler.mass**2 > self.min_mass(node) ** 2 + sampler.mass * sampler.width
+
     def max_mass(self, node: Node) -> float:
         """The largest invariant mass of ``node`` its mass window allows (inf without one)."""
         return self._windows.get(node.legs, (0.0, math.inf))[1]
 
     # ------------------------------------------------------------------ early masses
-    def draw_early_masses(self, r: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Masses of the :attr:`early` resonances over their whole windows, from ``r`` ``(n, len(early))``.
+    def draw_early_masses(self, r: np.ndarray, sqrt_s_max: float = math.inf) -> tuple[list[np.ndarray], np.ndarray]:
+        """Masses of the :attr:`early` resonances, from ``r`` ``(n, len(early))``, before ``s-hat``.
 
-        Returns the masses and their Jacobian. Drawn before ``s-hat``, they
-        make the threshold ``sqrt(s-hat) >= sum of masses`` (:meth:`sqrt_s_floor`)
-        a face of the unit cube instead of a corner where one resonance is
-        squeezed into what the other leaves.
+        Each is drawn over its window, or where it has none up to the mass
+        that still fits below ``sqrt_s_max`` with the ones drawn before it and
+        the other top-level nodes at their smallest masses. Returns the masses
+        and their Jacobian. Drawn before ``s-hat``, they make the threshold
+        ``sqrt(s-hat) >= sum of masses`` (:meth:`sqrt_s_floor`) a face of the
+        unit cube instead of a corner where one resonance is squeezed into
+        what s-hat and the others leave.
         """
         jac = np.ones(r.shape[0])
-        masses = []
+        masses: list[np.ndarray] = []
         for k, node in enumerate(self.early):
-            lo = np.full(r.shape[0], self.min_mass(node))
-            m, jac = self._sample(self._samplers[node.legs], r[:, k], lo, np.full_like(lo, self.max_mass(node)), jac)
+            lo, hi = self._early_range(node, masses, sqrt_s_max, r.shape[0])
+            m, jac = self._sample(self._samplers[node.legs], r[:, k], lo, hi, jac)
             masses.append(m)
         return masses, jac
 
@@ -328,10 +380,20 @@ class TreeMap:
         """The masses of the :attr:`early` resonances in ``momenta`` ``(n, n_external, 4)``."""
         return [self._stable_mass(momenta, node.legs) for node in self.early]
 
-    def undraw_early_masses(self, masses: list[np.ndarray]) -> np.ndarray:
+    def undraw_early_masses(self, masses: list[np.ndarray], sqrt_s_max: float = math.inf) -> np.ndarray:
         """The ``r`` ``(n, len(early))`` that :meth:`draw_early_masses` sends to ``masses``."""
-        return np.stack([self._unsample(self._samplers[node.legs], m, self.min_mass(node), self.max_mass(node))
-                         for node, m in zip(self.early, masses)], axis=-1)
+        columns = []
+        for k, (node, m) in enumerate(zip(self.early, masses)):
+            lo, hi = self._early_range(node, masses[:k], sqrt_s_max, len(m))
+            columns.append(self._unsample(self._samplers[node.legs], m, lo, hi))
+        return np.stack(columns, axis=-1)
+
+    def _early_range(self, node: Node, drawn: list[np.ndarray], sqrt_s_max: float, n: int):
+        """``node``'s mass range, ``(n,)`` each: its window, capped by what ``drawn`` and the other tops leave."""
+        fixed = self._fixed(drawn)
+        others = sum(self._mass_floor(other, fixed) for other in self._tops if other is not node)
+        budget = self._chain_budget(np.full(n, float(sqrt_s_max))) if self.topology.has_t_channel else sqrt_s_max
+        return np.full(n, self.min_mass(node)), np.minimum(self.max_mass(node), budget - others)
 
     def sqrt_s_floor(self, masses: list[np.ndarray] | None = None) -> np.ndarray | float:
         """The smallest ``sqrt(s-hat)`` at which the :attr:`early` resonances of ``masses`` fit.
@@ -564,10 +626,30 @@ class TreeMap:
         return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost,
                            fixed)
 
+    def _find_cones(self, topology: Topology, dr_min: np.ndarray | None) -> dict[int, float]:
+        """Per leg (1-based), the Delta R cut to the massless leg flying opposite its parent.
+
+        Only where the final state splits in two at the top (two chain
+        blocks, or an s-channel root's two daughters): that parent and a
+        massless leg, which then flies opposite the parent in the partonic frame.
+        """
+        if dr_min is None:
+            return {}
+        tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
+        cones = {}
+        for parent, sibling in (tops, tops[::-1]) if len(tops) == 2 else ():
+            if parent.is_leg or not sibling.is_leg or self.masses[sibling.legs[0] - 1] != 0.0:
+                continue
+            for child in parent.children:
+                if child.is_leg and dr_min[child.legs[0] - 1, sibling.legs[0] - 1] > 0:
+                    cones[child.legs[0]] = float(dr_min[child.legs[0] - 1, sibling.legs[0] - 1])
+        return cones
+
     def _find_cut_daughters(self, topology: Topology) -> dict[tuple[int, ...], int]:
         """Per decaying node (by legs), the daughter (0 or 1) whose cuts its decay angles keep.
 
-        A massless leg with a pT cut or a lab rapidity window, from a parent
+        A massless leg with a pT cut, a lab rapidity window or a Delta R cone
+        (:meth:`_find_cones`), from a parent
         whose mother is at rest in the partonic frame (a block of the chain, or
         a daughter of an s-channel root): then the cuts bound the leg's partonic
         direction to a window of polar angles about the parent's flight
@@ -580,7 +662,8 @@ class TreeMap:
         for node in parents:
             for i, child in enumerate(node.children or ()):
                 leg = child.legs[0] - 1
-                if child.is_leg and self.masses[leg] == 0.0 and (self._pt_min[leg] > 0.0 or self._y_max[leg] >= 0.0):
+                if child.is_leg and self.masses[leg] == 0.0 and (self._pt_min[leg] > 0.0 or self._y_max[leg] >= 0.0
+                                                                 or leg + 1 in self._cones):
                     found[node.legs] = i
                     break
         return found
