@@ -19,12 +19,11 @@ from scipy.stats import qmc
 
 from madnis_plugin.phasespace import ChannelMap, PhaseSpacePoint, Rambo, build_channel, massless_volume
 from madnis_plugin.phasespace.tree import BREIT_WIGNER_CORE, cone_cap
-
-_TWO_PI = 2.0 * math.pi
 from madnis_plugin.phasespace.kinematics import boost_along_z, boost_to_rest, invariant_mass, kallen, minkowski_square
 
 E_CM = 500.0
 N_SIGMA = 5.0
+_TWO_PI = 2.0 * math.pi
 
 
 def prop(ident: int, kind: str, daughters: list[int], pdg: int) -> dict:
@@ -444,6 +443,8 @@ def delta_r(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("radius", [0.1, 0.4, 1.5])
 def test_cone_cap_lies_inside_the_delta_r_disc_and_touches_its_edge(radius):
+    # (At radii below 0.01 the cap also leaves room for MadGraph's floor on
+    # Delta phi: test_cone_cap_respects_madgraphs_delta_phi_floor.)
     # Every direction within cone_cap of a centre is within Delta R of it, and
     # the cap cannot grow: along the rapidity towards the beam the disc ends there.
     rng = np.random.default_rng(40)
@@ -466,6 +467,27 @@ def test_cone_cap_lies_inside_the_delta_r_disc_and_touches_its_edge(radius):
         assert abs(edge_theta - theta) < cap * 1.002
 
 
+@pytest.mark.parametrize("radius", [0.002, 0.005, 0.009, 0.02, 0.4])
+def test_cone_cap_respects_madgraphs_delta_phi_floor(radius):
+    # MadGraph clamps cos(Delta phi) at 0.99999999, so Delta phi >= 1.4e-4: an
+    # event in the cap, at Delta phi = 0 on the cap's edge towards the beam,
+    # must still fail the cut.
+    from madnis_plugin.cards import RunCard
+    from madnis_plugin.cuts import GenerationCuts
+
+    cuts = GenerationCuts.from_run_card(RunCard.from_text(f" {radius} = drjj\n 0 = ptj\n -1 = etaj\n"))
+    y = 1.2
+    theta = 2.0 * math.atan(math.exp(-y))
+    edge = theta - 0.999999 * float(cone_cap(np.array(theta), radius))   # just inside the cap
+    y_edge = -math.log(math.tan(0.5 * edge))
+    jets = [np.array([math.cosh(v), 1.0, 0.0, math.sinh(v)]) * 50.0 for v in (y, y_edge)]
+    total = jets[0] + jets[1]
+    plus, minus = (total[0] + total[3]) / 2, (total[0] - total[3]) / 2
+    event = np.array([[[plus, 0, 0, plus], [minus, 0, 0, -minus], *jets]])
+    assert 0 < y_edge - y < radius
+    assert not cuts.passes(event, (21, 21, 21, 21))[0]
+
+
 @pytest.mark.parametrize("radius", [0.4, 1.0])
 def test_delta_r_cut_to_the_parents_sibling_is_cut_from_the_daughters_polar_range(radius):
     # p p > Z j, Z > l l with Delta R(l, j) >= radius (the lepton-jet cut of
@@ -484,6 +506,14 @@ def test_delta_r_cut_to_the_parents_sibling_is_cut_from_the_daughters_polar_rang
     # of it left at radius 0.4, 0.42 at 1.0 (the disc is rounder at small radii).
     left = np.mean(pt.valid & ~outside) / np.mean(free.valid & ~free_outside)
     assert left < {0.4: 0.25, 1.0: 0.55}[radius]
+    # No event that passes the cut lies where the bounded map never goes: its
+    # inverse keeps every such free-map point inside the unit cube. (A cap 1.3
+    # times too wide, or computed at the wrong polar angle, fails here.)
+    passing = np.flatnonzero(free.valid & free_outside)
+    near_edge = passing[delta_r(free.momenta[passing, 3], free.momenta[passing, 2]) < 1.5 * radius]
+    assert len(near_edge) > 1000
+    r = bounded.inverse(free.momenta[near_edge], free.x1[near_edge], free.x2[near_edge])
+    assert r.min() >= -1e-9 and r.max() <= 1.0 + 1e-9
     ok = np.flatnonzero(pt.valid)[:2000]
     back = bounded.inverse(pt.momenta[ok], pt.x1[ok], pt.x2[ok])
     np.testing.assert_allclose(bounded.map(back).momenta, pt.momenta[ok], rtol=1e-9, atol=1e-6)
@@ -581,6 +611,12 @@ def test_resonances_at_the_top_are_drawn_before_shat_and_keep_the_volume(name, p
     cmap = channel(name, **kwargs)
     resonances = [(4, 5)] if name == "t_block_3" else [(3, 4, 5), (6, 7)]
     assert [node.legs for node in cmap.tree.early] == resonances
+    # A root below its daughters' poles keeps s-hat first (H -> W W*: one W is
+    # off shell); above them, its daughters come first.
+    root_kwargs = dict(e_cm=1000.0, hadronic=True, tau_min=1e-3)
+    assert channel("s_double_4", **root_kwargs).tree.early == []
+    heavy_root = channel("s_double_4", table={**WIDE, 23: (500.0, 30.0)}, **root_kwargs)
+    assert [node.legs for node in heavy_root.tree.early] == [(3, 4), (5, 6)]
     r = np.random.default_rng(33).random((2000, cmap.dim))
     at_floor, above = r.copy(), r.copy()
     at_floor[:, 0], above[:, 0] = 1e-12, 0.6

@@ -139,9 +139,11 @@ def _helicity_axis(p, mass, mother):
 
 
 #: Taken from a Delta R cut's radius before it bounds a map, so that the cap
-#: the map leaves out lies inside the cut even with MadGraph's clamp of
-#: Delta phi (at least acos(0.99999999) = 1.4e-4) and rounding.
+#: the map leaves out lies inside the cut despite rounding; at radii below
+#: 0.01, more (:func:`cone_cap`).
 CONE_MARGIN = 1e-6
+#: MadGraph's Delta phi is never below acos(0.99999999): this is its square.
+_DPHI_FLOOR2 = 2e-8
 
 
 def cone_cap(theta: np.ndarray, radius: float) -> np.ndarray:
@@ -150,15 +152,21 @@ def cone_cap(theta: np.ndarray, radius: float) -> np.ndarray:
     ``Delta R^2 = Delta y^2 + Delta phi^2`` for massless directions; the disc's
     boundary is nearest the centre in the rapidity direction towards the
     nearer beam, at ``theta_b - 2 atan(tan(theta_b / 2) exp(-R))``,
-    ``theta_b = min(theta, pi - theta)``, ``R = radius - CONE_MARGIN``.
+    ``theta_b = min(theta, pi - theta)``. ``R`` is ``radius`` less a margin:
+    ``CONE_MARGIN``, or where larger ``_DPHI_FLOOR2 / radius``, so that an
+    event in the cap fails MadGraph's cut even with its Delta phi raised to
+    its floor (``(R + margin)^2 > R^2 + _DPHI_FLOOR2``); 0 where nothing is left.
 
     Example:
         >>> import numpy as np
         >>> round(float(cone_cap(np.array(np.pi / 2), 0.4)), 4)   # at y = 0: 2 atan(tanh(R / 2))
         0.3897
     """
+    inner = radius - max(CONE_MARGIN, _DPHI_FLOOR2 / radius)
+    if inner <= 0:
+        return np.zeros_like(theta)
     near = np.minimum(theta, np.pi - theta)
-    return near - 2.0 * np.arctan(np.tan(0.5 * near) * math.exp(-(radius - CONE_MARGIN)))
+    return near - 2.0 * np.arctan(np.tan(0.5 * near) * math.exp(-inner))
 
 
 class _CutWindow:
@@ -335,8 +343,17 @@ class TreeMap:
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
         # The nodes whose masses add up to at most sqrt(s-hat).
         self._tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
-        self.early = [node for node in self._tops if not node.is_leg
-                      and (node.legs in self._windows or self._peaks_inside(node))]
+        peaks = [node for node in self._tops if not node.is_leg and self._peaks_inside(node)]
+        if isinstance(self.root_sampler, Resonance):
+            # A root below its daughters' poles (H -> W W*): one of them must be
+            # off shell, and drawing both on their peaks first would hold s-hat
+            # above them, far from the root's own peak.
+            poles = sum(self._samplers[node.legs].mass if any(node is p for p in peaks) else self.min_mass(node)
+                        for node in self._tops)
+            if self.root_sampler.mass < poles:
+                peaks = []
+        self.early = [node for node in self._tops
+                      if not node.is_leg and (node.legs in self._windows or any(node is p for p in peaks))]
 
     def min_mass(self, node: Node) -> float:
         """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
