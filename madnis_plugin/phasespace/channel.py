@@ -43,7 +43,8 @@ tree are drawn before ``s-hat``, and ``s-hat`` starts at the tree's floor
 Version 4: Breit-Wigner blocks at the top of the tree (the W of w_jet) are
 drawn before ``s-hat`` too, and a Delta R cut between a decay daughter and
 its parent's only sibling (``drjl`` in w_jet, ``drjj`` in gg_ggg) cuts the
-cap about the sibling from the daughter's polar range."""
+cap about the sibling from the daughter's polar range; a top decay ``t -> b
+W, W -> l nu`` is drawn from the lepton's direction (t t~ dilepton)."""
 
 
 @dataclass(slots=True)

@@ -352,6 +352,7 @@ class TreeMap:
                         for node in self._tops)
             if self.root_sampler.mass < poles:
                 peaks = []
+        self._analysers = self._find_analysers(topology)
         self.early = [node for node in self._tops
                       if not node.is_leg and (node.legs in self._windows or any(node is p for p in peaks))]
 
@@ -620,6 +621,8 @@ class TreeMap:
             return jac
         m_a, m_b, jac = self._daughter_masses(node, mass, r, cols, jac, fixed)
         p_abs = two_body_momentum(mass, m_a, m_b)
+        if node.legs in self._analysers:
+            return self._decay_analyser_first(node, p, mass, m_a, m_b, p_abs, r, cols, jac, out, mother)
         # The angles are those of daughter ``d``: the one with cuts, if any.
         d = self._cut_daughters.get(node.legs)
         r_cos, r_phi = r[:, cols.take()], r[:, cols.take()]
@@ -642,6 +645,73 @@ class TreeMap:
                           fixed)
         return self._decay(node.children[1], boost_from_rest(pb_rest, p, mass), m_b, r, cols, jac, out, p, y_boost,
                            fixed)
+
+    def _decay_analyser_first(self, node, p, mass, m_a, m_b, p_abs, r, cols, jac, out, mother):
+        """``node -> X R``, ``R -> l Y`` drawn from the direction of ``l`` (:meth:`_find_analysers`).
+
+        In ``node``'s rest frame, about its helicity axis: ``l``'s direction,
+        then ``R``'s helicity angle ``cos*`` (``l`` about ``R``'s flight
+        direction, in ``R``'s rest frame), which fixes the angle ``alpha``
+        between ``l`` and ``R``, then ``R``'s azimuth about ``l``. For each
+        ``cos*`` both ``(R's direction, l's azimuth about it)`` and ``(l's
+        direction, R's azimuth about it)`` cover the rotations once with the
+        same measure, so the Jacobian is that of the two decays.
+        """
+        k, j = self._analysers[node.legs]
+        res = node.children[k]
+        m_res = m_b if k else m_a
+        m_lep, m_rest = (self.masses[leg.legs[0] - 1] for leg in (res.children[j], res.children[1 - j]))
+        cos_l, phi_l = 2.0 * r[:, cols.take()] - 1.0, _TWO_PI * r[:, cols.take()]
+        cos_star, psi = 2.0 * r[:, cols.take()] - 1.0, _TWO_PI * r[:, cols.take()]
+        q_abs = two_body_momentum(m_res, m_lep, m_rest)
+        e_res = np.sqrt(p_abs**2 + m_res**2)
+        beta, gamma = p_abs / e_res, e_res / m_res
+        # The lepton (massless) in node's frame: energy and angle to R's direction.
+        one_plus = 1.0 + beta * cos_star
+        e_lep = gamma * q_abs * one_plus
+        cos_alpha = (cos_star + beta) / one_plus
+        sin_alpha = np.sqrt(np.clip(1.0 - cos_star**2, 0.0, None)) / (gamma * one_plus)
+        lep = momentum_from_angles(e_lep, e_lep, cos_l, phi_l)
+        res_dir = rotate_from_z(momentum_from_angles(np.ones_like(psi), 1.0, cos_alpha, psi, sin_alpha)[:, 1:],
+                                lep[:, 1:])
+        axis = _helicity_axis(p, mass, mother)
+        lep[:, 1:] = rotate_from_z(lep[:, 1:], axis)
+        res_p = np.concatenate([e_res[:, None], p_abs[:, None] * rotate_from_z(res_dir, axis)], axis=-1)
+        other = np.concatenate([np.sqrt(p_abs**2 + (m_a if k else m_b) ** 2)[:, None], -res_p[:, 1:]], axis=-1)
+        jac = jac * p_abs / (4.0 * np.pi * mass) * q_abs / (4.0 * np.pi * m_res)
+        out[:, res.children[j].legs[0] - 1] = boost_from_rest(lep, p, mass)
+        out[:, res.children[1 - j].legs[0] - 1] = boost_from_rest(res_p - lep, p, mass)
+        out[:, node.children[1 - k].legs[0] - 1] = boost_from_rest(other, p, mass)
+        return jac
+
+    def _find_analysers(self, topology: Topology) -> dict[tuple[int, ...], tuple[int, int]]:
+        """Per decaying node, ``(k, j)``: its child ``k`` is a resonance ``R`` whose child ``j`` is a massless leg.
+
+        For ``t -> b W+, W+ -> e+ ve`` inside a larger process: the top's decay
+        is drawn from the lepton's direction in the top's rest frame (the
+        top's spin analyser; :meth:`_decay_analyser_first`). The spin
+        correlation of a t t~ pair is then a function of the two leptons'
+        angles alone (four coordinates instead of eight); near threshold,
+        where g g -> t t~ is mostly a spin singlet, the trained samplers had
+        missed it (t t~ dilepton, docs/sampler.md). Only with the other child
+        a leg, ``R``'s children legs, and no cut daughter at ``node`` or ``R``
+        (whose angles :class:`_CutWindow` draws).
+        """
+        found = {}
+        for block in topology.blocks:
+            for node in block.internal_nodes():
+                if node.legs in self._cut_daughters:
+                    continue
+                for k, child in enumerate(node.children):
+                    if (child.is_leg or not node.children[1 - k].is_leg or child.legs in self._cut_daughters
+                            or not self._peaks_inside(child)
+                            or not all(leg.is_leg for leg in child.children)):
+                        continue
+                    massless = [i for i, leg in enumerate(child.children) if self.masses[leg.legs[0] - 1] == 0.0]
+                    if massless:
+                        found[node.legs] = (k, massless[0])
+                        break
+        return found
 
     def _find_cones(self, topology: Topology, dr_min: np.ndarray | None) -> dict[int, float]:
         """Per leg (1-based), the Delta R cut to the massless leg flying opposite its parent.
@@ -778,6 +848,24 @@ class TreeMap:
             r[:, cols.take()] = phi / _TWO_PI
             rest, rest_mass, q2 = remainder, m_rest, t
 
+    def _analyser_first_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother):
+        """The four angle columns :meth:`_decay_analyser_first` drew."""
+        k, j = self._analysers[node.legs]
+        res = node.children[k]
+        lep, rest = res.children[j], res.children[1 - j]
+        m_res = mass_of(res)
+        axis = _helicity_axis(p, mass, mother)
+        lep_dir = rotate_to_z(boost_to_rest(momentum(lep), p, mass)[:, 1:], axis)
+        res_dir = rotate_to_z(boost_to_rest(momentum(res), p, mass)[:, 1:], axis)
+        cos_l, phi_l = angles_of(np.concatenate([np.ones((len(p), 1)), lep_dir], axis=-1))
+        in_res = _rest_frame_momentum(momentum(lep), momentum(rest), momentum(res), m_res, mass_of(lep), mass_of(rest))
+        cos_star, _ = angles_of(np.concatenate([in_res[:, :1], rotate_to_z(in_res[:, 1:], _helicity_axis(
+            momentum(res), m_res, p))], axis=-1))
+        about_lep = rotate_to_z(res_dir, lep_dir)
+        psi = np.mod(np.arctan2(about_lep[:, 1], about_lep[:, 0]), _TWO_PI)
+        for column in (0.5 * (cos_l + 1.0), phi_l / _TWO_PI, 0.5 * (cos_star + 1.0), psi / _TWO_PI):
+            r[:, cols.take()] = column
+
     def _decay_inverse(self, node, p, mass, momentum, mass_of, r, cols, mother, y_boost, fixed):
         if node.is_leg:
             return
@@ -789,6 +877,9 @@ class TreeMap:
         if not b.is_leg and b.legs not in fixed:
             r[:, cols.take()] = self._unsample(self._samplers[b.legs], m_b, self.min_mass(b),
                                                np.minimum(mass - m_a, self.max_mass(b)))
+        if node.legs in self._analysers:
+            self._analyser_first_inverse(node, p, mass, momentum, mass_of, r, cols, mother)
+            return
         d = self._cut_daughters.get(node.legs)
         if d == 1:
             pd_rest = _rest_frame_momentum(momentum(b), momentum(a), p, mass, m_b, m_a)
