@@ -318,7 +318,9 @@ class TreeMap:
         self._y_max = np.full(len(self.masses), -1.0) if y_max is None else np.asarray(y_max, dtype=np.float64)
         first = topology.blocks[0]
         self._first_y_max = float(self._y_max[first.legs[0] - 1]) if topology.has_t_channel and first.is_leg else -1.0
-        self._cones = self._find_cones(topology, dr_min)
+        # The nodes whose masses add up to at most sqrt(s-hat).
+        self._tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
+        self._cones = self._find_cones(dr_min)
         self._cut_daughters = self._find_cut_daughters(topology)
         self.n_external = len(self.masses)
         self.n_final = self.n_external - 2
@@ -341,20 +343,18 @@ class TreeMap:
             self.root_sampler = self._samplers.get(topology.blocks[0].legs)
             self.root_window = self._windows.get(topology.blocks[0].legs)
         self._t_from, self._t_to = (0, 1) if topology.t_from == 1 else (1, 0)
-        # The nodes whose masses add up to at most sqrt(s-hat).
-        self._tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
-        peaks = [node for node in self._tops if not node.is_leg and self._peaks_inside(node)]
+        peaks = {node.legs for node in self._tops if not node.is_leg and self._peaks_inside(node)}
         if isinstance(self.root_sampler, Resonance):
             # A root below its daughters' poles (H -> W W*): one of them must be
             # off shell, and drawing both on their peaks first would hold s-hat
             # above them, far from the root's own peak.
-            poles = sum(self._samplers[node.legs].mass if any(node is p for p in peaks) else self.min_mass(node)
+            poles = sum(self._samplers[node.legs].mass if node.legs in peaks else self.min_mass(node)
                         for node in self._tops)
             if self.root_sampler.mass < poles:
-                peaks = []
+                peaks = set()
         self._analysers = self._find_analysers(topology)
         self.early = [node for node in self._tops
-                      if not node.is_leg and (node.legs in self._windows or any(node is p for p in peaks))]
+                      if not node.is_leg and (node.legs in self._windows or node.legs in peaks)]
 
     def min_mass(self, node: Node) -> float:
         """The smallest invariant mass of ``node``: its legs' masses, raised by mass windows in it."""
@@ -713,7 +713,7 @@ class TreeMap:
                         break
         return found
 
-    def _find_cones(self, topology: Topology, dr_min: np.ndarray | None) -> dict[int, float]:
+    def _find_cones(self, dr_min: np.ndarray | None) -> dict[int, float]:
         """Per leg (1-based), the Delta R cut to the massless leg flying opposite its parent.
 
         Only where the final state splits in two at the top (two chain
@@ -722,8 +722,8 @@ class TreeMap:
         """
         if dr_min is None:
             return {}
-        tops = list(topology.blocks) if topology.has_t_channel else list(topology.blocks[0].children or ())
         cones = {}
+        tops = self._tops
         for parent, sibling in (tops, tops[::-1]) if len(tops) == 2 else ():
             if parent.is_leg or not sibling.is_leg or self.masses[sibling.legs[0] - 1] != 0.0:
                 continue
