@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from madnis_plugin.sampler.flows import (ChannelLinear, ChannelMLP, CouplingFlow, SplineCoupling, log_masks,
-                                          rq_spline)
+                                          rq_spline, softmax_last)
 
 CHANNEL_MODES = ["conditional", "per_channel"]
 
@@ -146,3 +146,20 @@ def test_end_slopes_stay_within_the_bound_and_reach_it():
 def test_an_edge_bound_of_one_or_less_is_refused():
     with pytest.raises(ValueError, match="max_edge_slope"):
         CouplingFlow(3, 1, max_edge_slope=1.0)
+
+
+def test_written_out_softmax_equals_torchs_including_its_gradient():
+    torch.manual_seed(3)
+    # Logits of very different sizes: the max shift must keep exp finite.
+    x = (torch.randn(64, 3, 10, dtype=torch.float64) * torch.tensor([1.0, 30.0, 300.0])[None, :, None])
+    x.requires_grad_(True)
+    weights = torch.randn(64, 3, 10, dtype=torch.float64)
+    mine = softmax_last(x)
+    theirs = torch.softmax(x, dim=-1)
+    assert torch.allclose(mine, theirs, rtol=1e-13, atol=1e-300)
+    (g_mine,) = torch.autograd.grad((mine * weights).sum(), x)
+    (g_theirs,) = torch.autograd.grad((theirs * weights).sum(), x)
+    assert torch.allclose(g_mine, g_theirs, rtol=1e-12, atol=1e-15)
+    # A strided slice, as the couplings pass it.
+    raw = torch.randn(8, 2, 31, dtype=torch.float64)
+    assert torch.allclose(softmax_last(raw[..., 10:20]), torch.softmax(raw[..., 10:20], dim=-1), rtol=1e-13)

@@ -42,12 +42,24 @@ from torch import nn
 from torch.nn import functional as F
 
 __all__ = ["FLOW_VERSION", "rq_spline", "rq_segment", "ChannelLinear", "ChannelMLP", "SplineCoupling",
-           "CouplingFlow", "log_masks"]
+           "CouplingFlow", "log_masks", "softmax_last"]
 
 #: How the network outputs become a flow; saved samplers carry it, and a file of
 #: another version is refused (its weights would describe another density).
 #: 1: end slopes unbounded (files without the key); 2: ``max_edge_slope``.
 FLOW_VERSION = 2
+
+
+def softmax_last(x: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis, written out: ``exp(x - max) / sum``.
+
+    Why not ``torch.softmax``: on the CPU build of torch 2.13 with one thread
+    it took 560 us for the ``(1024, 3, 10)`` bin logits of a coupling against
+    114 us written out (forward and backward: 926 against 383 us), and it
+    runs twice per coupling per step. Same values to float rounding.
+    """
+    e = torch.exp(x - x.max(dim=-1, keepdim=True).values)
+    return e / e.sum(dim=-1, keepdim=True)
 
 
 def rq_spline(
@@ -265,8 +277,8 @@ class SplineCoupling(nn.Module):
     def _spline_parameters(self, condition: torch.Tensor, channel: torch.Tensor):
         raw = self.net(condition, channel).reshape(-1, self.n_transformed, 3 * self.bins + 1)
         k = self.bins
-        widths = self.min_bin + (1 - k * self.min_bin) * torch.softmax(raw[..., :k], dim=-1)
-        heights = self.min_bin + (1 - k * self.min_bin) * torch.softmax(raw[..., k:2 * k], dim=-1)
+        widths = self.min_bin + (1 - k * self.min_bin) * softmax_last(raw[..., :k])
+        heights = self.min_bin + (1 - k * self.min_bin) * softmax_last(raw[..., k:2 * k])
         derivatives = self.min_derivative + F.softplus(raw[..., 2 * k:] + self.derivative_shift)
         if self.max_edge_slope:
             edges = self.min_derivative + (self.max_edge_slope - self.min_derivative) * torch.sigmoid(
