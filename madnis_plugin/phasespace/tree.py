@@ -854,13 +854,14 @@ class TreeMap:
         res = node.children[k]
         lep, rest = res.children[j], res.children[1 - j]
         m_res = mass_of(res)
+        p_lep, p_res = momentum(lep), momentum(res)
         axis = _helicity_axis(p, mass, mother)
-        lep_dir = rotate_to_z(boost_to_rest(momentum(lep), p, mass)[:, 1:], axis)
-        res_dir = rotate_to_z(boost_to_rest(momentum(res), p, mass)[:, 1:], axis)
+        lep_dir = rotate_to_z(boost_to_rest(p_lep, p, mass)[:, 1:], axis)
+        res_dir = rotate_to_z(boost_to_rest(p_res, p, mass)[:, 1:], axis)
         cos_l, phi_l = angles_of(np.concatenate([np.ones((len(p), 1)), lep_dir], axis=-1))
-        in_res = _rest_frame_momentum(momentum(lep), momentum(rest), momentum(res), m_res, mass_of(lep), mass_of(rest))
+        in_res = _rest_frame_momentum(p_lep, momentum(rest), p_res, m_res, mass_of(lep), mass_of(rest))
         cos_star, _ = angles_of(np.concatenate([in_res[:, :1], rotate_to_z(in_res[:, 1:], _helicity_axis(
-            momentum(res), m_res, p))], axis=-1))
+            p_res, m_res, p))], axis=-1))
         about_lep = rotate_to_z(res_dir, lep_dir)
         psi = np.mod(np.arctan2(about_lep[:, 1], about_lep[:, 0]), _TWO_PI)
         for column in (0.5 * (cos_l + 1.0), phi_l / _TWO_PI, 0.5 * (cos_star + 1.0), psi / _TWO_PI):
