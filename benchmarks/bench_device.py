@@ -25,15 +25,14 @@ import time
 
 import torch
 
-from madnis_plugin import api
 from madnis_plugin.resources import default_card
 from madnis_plugin.sampler import MadnisSampler, read_madnis_card
-from bench_physics_samplers import SETTINGS
+from bench_physics_samplers import SETTINGS, prepare
 from peer import warm_up
 
 
 def run(name: str, device: str, train_batches: int | None, points: int, seed: int) -> dict:
-    setup = api.prepare_run(name, run_card=default_card("run_card_pp.dat"), seed=seed, overrides=SETTINGS[name])
+    setup = prepare(name, seed)
     config = read_madnis_card(default_card("madnis_card.dat")).replace(device=device)
     if train_batches is not None:
         config = config.replace(train_batches=train_batches)

@@ -69,10 +69,26 @@ def summary(sampler, result, wall: float) -> dict:
     }
 
 
+def prepare(name: str, seed: int):
+    """The run of process ``name`` with its issue 6(a) settings (:data:`SETTINGS`)."""
+    return api.prepare_run(name, run_card=default_card("run_card_pp.dat"), seed=seed, overrides=SETTINGS[name])
+
+
+def training_calls(madnis: MadnisSampler) -> int:
+    """Integrand calls the neural sampler spent before estimating (VEGAS pretraining and training)."""
+    return sum(madnis.phases[p].n_calls for p in ("vegas", "training") if p in madnis.phases)
+
+
+def train_vegas(integrand, config, seed: int, calls: int) -> VegasSampler:
+    """VEGAS trained with ``calls`` integrand calls (whole iterations of the card's ``vegas_points``)."""
+    vegas = VegasSampler(integrand, bins=config.vegas_bins, seed=seed, damping=config.vegas_damping)
+    vegas.train(iterations=max(1, math.ceil(calls / config.vegas_points)), points_per_iteration=config.vegas_points)
+    return vegas
+
+
 def run(name: str, train_batches: int | None, points: int, seed: int, card_changes: dict | None = None,
         peer: bool = False) -> dict:
-    setup = api.prepare_run(name, run_card=default_card("run_card_pp.dat"), seed=seed,
-                            overrides=SETTINGS[name])
+    setup = prepare(name, seed)
     config = read_madnis_card(default_card("madnis_card.dat"))
     if train_batches is not None:
         config = config.replace(train_batches=train_batches)
@@ -85,12 +101,9 @@ def run(name: str, train_batches: int | None, points: int, seed: int, card_chang
     madnis_result = madnis.integrate(points=points)
     madnis_wall = time.perf_counter() - start
     madnis_train_wall = sum(madnis.phases[p].wall_s for p in ("vegas", "training") if p in madnis.phases)
-    training_calls = sum(madnis.phases[p].n_calls for p in ("vegas", "training") if p in madnis.phases)
 
     start = time.perf_counter()
-    vegas = VegasSampler(setup.integrand, bins=config.vegas_bins, seed=seed, damping=config.vegas_damping)
-    iterations = max(1, math.ceil(training_calls / config.vegas_points))
-    vegas.train(iterations=iterations, points_per_iteration=config.vegas_points)
+    vegas = train_vegas(setup.integrand, config, seed, training_calls(madnis))
     vegas_result = vegas.integrate(points=points)
     vegas_wall = time.perf_counter() - start
 

@@ -20,9 +20,7 @@ import json
 import numpy as np
 import torch
 
-from bench_physics_samplers import SETTINGS
-from madnis_plugin import api
-from madnis_plugin.resources import default_card
+from bench_physics_samplers import SETTINGS, prepare
 from madnis_plugin.phasespace.kinematics import invariant_mass, minkowski_square
 from madnis_plugin.sampler import VegasSampler
 
@@ -36,8 +34,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    setup = api.prepare_run(args.process, run_card=default_card("run_card_pp.dat"), seed=args.seed,
-                            overrides=SETTINGS[args.process])
+    setup = prepare(args.process, args.seed)
     integrand = setup.integrand
     vegas = VegasSampler(integrand, bins=64, seed=args.seed)
     vegas.train(args.iterations, 10_000)
