@@ -227,7 +227,7 @@ def test_the_buffer_starts_with_the_last_vegas_iterations_points_at_their_drawin
     kept = np.sum([it["points_per_channel"] for it in s.vegas.history[-2:]], axis=0)
     assert buf.count.tolist() == kept.tolist()
     for c, amplitude in enumerate(toy.amplitudes):
-        data = {k: v[:buf.size(c)].numpy() for k, v in buf.data[c].items()}
+        data = {k: v[:buf.size(c)].cpu().numpy() for k, v in buf.data[c].items()}
         r = data["point"] if layer == "trainable" else s.grid_layer.map(c, data["point"])[0]
         value = toy(c, r).value
         if layer != "trainable":   # flow space: value |dr/dy| under the final grid
