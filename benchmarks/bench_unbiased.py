@@ -15,6 +15,13 @@ criterion is ``|mean| < 3 / sqrt(n_seeds)`` and ``0.6 <= std <= 1.5``.
 ``--first-seed N`` runs another, independent set of seeds (``N`` to ``N +
 seeds - 1``). Prints JSON.
 
+``--reference-check`` checks the references themselves: it computes only the
+VEGAS references of the processes for the seeds, and compares their scatter
+with their quoted errors (ratio, chi-square about the weighted mean, and its
+lower- and upper-tail probabilities)::
+
+    python benchmarks/bench_unbiased.py --toys --processes ttbar_dilepton --seeds 200 --reference-check
+
 Run (about 15 minutes on one core with these settings)::
 
     nice python benchmarks/bench_unbiased.py --seeds 20 --train-batches 300 --points 50000
@@ -35,6 +42,7 @@ import time
 
 import numpy as np
 import torch
+from scipy import stats
 
 from madnis_plugin import api
 from madnis_plugin.resources import builtin_processes
@@ -89,6 +97,21 @@ def study(name: str, integrand, reference, args, report: dict) -> None:
               f"passes {summary['passes']}", file=sys.stderr, flush=True)
 
 
+def reference_check(name: str, integrand, args, report: dict) -> None:
+    """Scatter of the VEGAS references over the seeds against their quoted errors; into ``report``."""
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    values, errors = np.array([vegas_reference(integrand, seed, args) for seed in seeds]).T
+    mean = np.average(values, weights=errors ** -2)
+    chi2, dof = float(np.sum(((values - mean) / errors) ** 2)), values.size - 1
+    summary = {"references": np.c_[values, errors].tolist(), "weighted_mean": float(mean),
+               "scatter": float(values.std(ddof=1)), "mean_quoted_error": float(errors.mean()),
+               "scatter_over_quoted": float(values.std(ddof=1) / errors.mean()), "chi2": chi2, "dof": dof,
+               "p_below": float(stats.chi2.cdf(chi2, dof)), "p_above": float(stats.chi2.sf(chi2, dof))}
+    report["results"][f"{name}/references"] = summary
+    print(f"{name} references: scatter / quoted error {summary['scatter_over_quoted']:.3f}, "
+          f"chi2 {chi2:.1f} / {dof}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -106,6 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--reference-points", type=int, default=200_000,
                         help="points of each process' VEGAS reference")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--reference-check", action="store_true",
+                        help="only the processes' VEGAS references: their scatter against their quoted errors")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     toys = toy_suite()
@@ -115,6 +140,9 @@ def main(argv: list[str] | None = None) -> dict:
     processes = builtin_processes() if args.processes == ["all"] else args.processes
     for name in processes:
         integrand = api.prepare_run(name, seed=1).integrand
+        if args.reference_check:
+            reference_check(name, integrand, args, report)
+            continue
         study(name, integrand, lambda seed: vegas_reference(integrand, seed, args), args, report)
     print(json.dumps(report, indent=1))
     return report
