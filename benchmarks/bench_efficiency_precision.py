@@ -28,21 +28,16 @@ from madnis_plugin.sampler import MadnisSampler, read_madnis_card
 from madnis_plugin.sampler.estimate import integration_result
 
 
-def estimate(weights: list[np.ndarray], names: list[str]):
-    """The integration result from each channel's weights (None where a channel drew nothing)."""
-    return integration_result([w if w.size else None for w in weights], names)
-
-
-def study(sampler, n_channels: int, names: list[str], samples: int, points: int) -> dict:
+def study(sampler, names: list[str], samples: int, points: int) -> dict:
     drawn: list[list[np.ndarray]] = []
     rel_std, efficiency = [], []
     for _ in range(samples):
         batch = sampler.sample(points)
-        drawn.append([batch.weight[batch.channel == c] for c in range(n_channels)])
-        result = estimate(drawn[-1], names)
+        drawn.append([batch.weight[batch.channel == c] for c in range(len(names))])
+        result = integration_result(drawn[-1], names)
         rel_std.append(result.rel_std)
         efficiency.append(result.unweighting_efficiency)
-    pooled = estimate([np.concatenate(per_channel) for per_channel in zip(*drawn)], names)
+    pooled = integration_result([np.concatenate(per_channel) for per_channel in zip(*drawn)], names)
     return {
         "rel_std": rel_std, "unweighting_efficiency": efficiency,
         "rel_std_mean": float(np.mean(rel_std)), "rel_std_spread": float(np.std(rel_std, ddof=1)),
@@ -70,7 +65,7 @@ def main() -> None:
     # VEGAS gets the neural sampler's training calls, as in bench_physics_samplers.
     vegas = train_vegas(integrand, config, args.seed, training_calls(madnis))
     names = list(integrand.channel_names)
-    results = {name: study(sampler, integrand.n_channels, names, args.samples, args.points)
+    results = {name: study(sampler, names, args.samples, args.points)
                for name, sampler in (("madnis", madnis), ("vegas", vegas))}
     print(json.dumps({"benchmark": "efficiency_precision", "process": args.process, "seed": args.seed,
                       "samples": args.samples, "points": args.points, "results": results}, indent=1))

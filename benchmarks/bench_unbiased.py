@@ -103,9 +103,10 @@ def reference_check(name: str, integrand, args, report: dict) -> None:
     values, errors = np.array([vegas_reference(integrand, seed, args) for seed in seeds]).T
     mean = np.average(values, weights=errors ** -2)
     chi2, dof = float(np.sum(((values - mean) / errors) ** 2)), values.size - 1
+    scatter, quoted = float(values.std(ddof=1)), float(errors.mean())
     summary = {"references": np.c_[values, errors].tolist(), "weighted_mean": float(mean),
-               "scatter": float(values.std(ddof=1)), "mean_quoted_error": float(errors.mean()),
-               "scatter_over_quoted": float(values.std(ddof=1) / errors.mean()), "chi2": chi2, "dof": dof,
+               "scatter": scatter, "mean_quoted_error": quoted,
+               "scatter_over_quoted": scatter / quoted, "chi2": chi2, "dof": dof,
                "p_below": float(stats.chi2.cdf(chi2, dof)), "p_above": float(stats.chi2.sf(chi2, dof))}
     report["results"][f"{name}/references"] = summary
     print(f"{name} references: scatter / quoted error {summary['scatter_over_quoted']:.3f}, "
