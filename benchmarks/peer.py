@@ -5,7 +5,7 @@ are numpy and torch). The package gets the same integrand -- channel
 priors and features included -- with its own flows, VEGAS pretraining
 (folded into its flow with ``init_with_grid``) and buffer; its settings are
 matched to a :class:`~madnis_plugin.sampler.MadnisConfig`: batch size, steps,
-buffered steps per online one, learning rate with cosine decay, channel
+buffered steps per online one, learning rate with our warm-up and cosine decay, channel
 dropping, VEGAS bins and calls. Our metrics are recomputed from its samples.
 """
 
@@ -19,6 +19,7 @@ import torch
 from madnis_plugin.interface import MultiChannelIntegrand
 from madnis_plugin.sampler import MadnisConfig
 from madnis_plugin.sampler.estimate import integration_result
+from madnis_plugin.sampler.training import learning_rate_factor
 
 
 def warm_up() -> None:
@@ -79,8 +80,7 @@ def run_peer(target: MultiChannelIntegrand, cfg: MadnisConfig, seed: int, points
     buffered = round(cfg.buffered_fraction / (1 - cfg.buffered_fraction))
     integrator = Integrator(
         peer_integrand, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, steps, eta_min=cfg.learning_rate * cfg.lr_min_factor),
+        scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, learning_rate_factor(cfg, steps)),
         buffer_capacity=cfg.buffer_capacity * target.n_channels, buffered_steps=buffered,
         channel_dropping_threshold=cfg.drop_threshold if target.n_channels > 1 else 0.0,
         channel_dropping_interval=cfg.drop_interval, train_channel_weights=target.n_channels > 1,

@@ -12,7 +12,7 @@ from madnis_plugin.sampler.allocation import allocate_points
 from madnis_plugin.sampler.buffer import SampleBuffer
 from madnis_plugin.sampler.flows import FLOW_VERSION
 from madnis_plugin.sampler.losses import channel_means, stratified_variance_loss
-from madnis_plugin.sampler.training import Trainer, is_online_step
+from madnis_plugin.sampler.training import Trainer, is_online_step, learning_rate_factor
 from madnis_plugin.toys import BreitWignerPeaks, ThinRing
 
 SMALL = MadnisConfig(vegas_iterations=4, vegas_points=4000, train_batches=40, batch_size=256,
@@ -206,6 +206,27 @@ def test_allocation_follows_the_std_with_a_floor_and_skips_inactive_channels():
 def test_online_steps_are_the_configured_share():
     assert sum(is_online_step(i, 0.8) for i in range(1000)) == 200
     assert all(is_online_step(i, 0.0) for i in range(10))
+
+
+def test_learning_rate_rises_over_the_warmup_share_then_follows_the_cosine():
+    config = SMALL.replace(lr_warmup=0.25)   # 10 of the 40 steps
+    sampler = trained(BreitWignerPeaks(), config)
+    lr = np.array(sampler.history["lr"]) / config.learning_rate
+    # The history holds the rate after each step's scheduler update, i.e. that of the next step.
+    steps = np.arange(1, 41)
+    cosine = 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * steps / 40))
+    expected = np.minimum(1.0, (steps + 1) / 10) * cosine
+    np.testing.assert_allclose(lr, expected, rtol=1e-12)
+    assert lr[:9].tolist() == sorted(lr[:9]) and lr[-1] < lr[10]
+    constant = learning_rate_factor(SMALL.replace(lr_schedule="constant", lr_warmup=0.0), 40)
+    assert [constant(k) for k in (0, 39)] == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", [{"lr_warmup": 1.0}, {"lr_warmup": -0.1}, {"lr_schedule": "linear"}])
+def test_a_bad_learning_rate_schedule_is_refused_by_name(bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        MadnisSampler(BreitWignerPeaks(), SMALL.replace(**bad), seed=1).train()
 
 
 def test_buffer_keeps_the_newest_samples_per_channel():

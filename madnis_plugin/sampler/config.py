@@ -51,6 +51,8 @@ class MadnisConfig:
     learning_rate: float = _key(6e-3, "initial Adam learning rate", "training")
     lr_schedule: str = _key("cosine", "cosine (decay to lr_min_factor) or constant", "training")
     lr_min_factor: float = _key(0.01, "final learning rate as a fraction of the initial one", "training")
+    lr_warmup: float = _key(0.1, "share of the training steps over which the learning rate rises linearly "
+                                 "to learning_rate (0: none)", "training")
     layer_lr_factor: float = _key(3.0, "learning rate of a trainable VEGAS layer's nodes, relative to "
                                        "learning_rate", "training")
     gradient_clip: float = _key(10.0, "largest gradient norm (0: no clipping)", "training")
