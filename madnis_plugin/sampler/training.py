@@ -13,8 +13,9 @@
    evaluated and stored in the :class:`~madnis_plugin.sampler.buffer.SampleBuffer`;
    the other steps re-use buffered points with importance reweighting.  The
    loss (:mod:`~madnis_plugin.sampler.losses`) is minimised with Adam, a
-   cosine learning-rate decay and gradient-norm clipping; a step whose loss
-   is not finite is skipped and counted.
+   learning rate that warms up linearly and then decays as a cosine
+   (:func:`learning_rate_factor`), and gradient-norm clipping; a step whose
+   loss is not finite is skipped and counted.
 3. Channel dropping: every ``drop_interval`` steps, active channels whose
    running share of the integral is below ``drop_threshold`` are switched off
    (weight 0, points reassigned; the channel weights of the others are
