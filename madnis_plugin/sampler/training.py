@@ -268,6 +268,8 @@ class Trainer:
     def run(self, batches: int, batch_size: int,
             progress: Callable[[dict[str, Any]], None] | None = None, progress_interval: int = 50) -> None:
         """Pretrain VEGAS if needed, then train ``batches`` steps of ``batch_size`` points."""
+        # Built first: a bad schedule setting is refused before VEGAS spends its calls.
+        lr_factor = learning_rate_factor(self.cfg, batches)
         self._pretrain_vegas()
         s, cfg = self.s, self.cfg
         if batches <= 0:
@@ -280,7 +282,7 @@ class Trainer:
             groups.append({"params": list(s.grid_layer.parameters()), "lr": cfg.learning_rate * cfg.layer_lr_factor})
             params += groups[-1]["params"]
         optimizer = torch.optim.Adam(groups, lr=cfg.learning_rate)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor(cfg, batches))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
         n_calls = 0
         for step in range(batches):
             online = bool(is_online_step(step, cfg.buffered_fraction) or self.buffer.count.sum() == 0)
