@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from madnis_plugin.sampler.flows import (ChannelLinear, ChannelMLP, CouplingFlow, SplineCoupling, log_masks,
-                                          rq_spline, softmax_last)
+from madnis_plugin.sampler.flows import (INPUT_SCALE, ChannelLinear, ChannelMLP, CouplingFlow, SplineCoupling,
+                                          log_masks, rq_spline, softmax_last)
 
 CHANNEL_MODES = ["conditional", "per_channel"]
 
@@ -59,7 +59,9 @@ def test_log_jacobian_equals_autograd_determinant(mode, max_edge_slope):
 
 
 def test_flow_maps_the_hypercube_onto_itself_and_density_integrates_to_one():
-    flow = random_flow(2, 1, "conditional", scale=0.2)
+    # Noise 0.1: far from the identity (density std ~0.6), yet without the
+    # extreme peaks that 40k uniform points could not integrate.
+    flow = random_flow(2, 1, "conditional", scale=0.1)
     n = 40_000
     y = torch.rand(n, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     density = flow.log_density(y, torch.zeros(n, dtype=torch.int64)).exp()
@@ -163,3 +165,16 @@ def test_written_out_softmax_equals_torchs_including_its_gradient():
     # A strided slice, as the couplings pass it.
     raw = torch.randn(8, 2, 31, dtype=torch.float64)
     assert torch.allclose(softmax_last(raw[..., 10:20]), torch.softmax(raw[..., 10:20], dim=-1), rtol=1e-13)
+
+
+@pytest.mark.parametrize("mode", CHANNEL_MODES)
+def test_coupling_networks_see_standardised_conditioning_coordinates(mode):
+    block = SplineCoupling(torch.tensor([True, False, False]), 2, channel_mode=mode).double()
+    seen = []
+    block.net.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    y = torch.rand(200_000, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    block(y, torch.randint(0, 2, (200_000,), generator=torch.Generator().manual_seed(7)))
+    assert torch.allclose(seen[0], INPUT_SCALE * (y[:, 1:] - 0.5), rtol=0, atol=1e-15)
+    # Uniform coordinates become mean 0 and variance 1 (to 3 sigma of 200k points).
+    assert seen[0].mean(dim=0).abs().max() < 3 / math.sqrt(200_000)
+    assert (seen[0].var(dim=0) - 1).abs().max() < 3 * math.sqrt(0.8 / 200_000)
