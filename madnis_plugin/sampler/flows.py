@@ -15,8 +15,9 @@ conditioned every other one (the logarithmic scheme of MadNIS,
 arXiv:2212.06172).
 
 The coupling networks see the conditioning coordinates standardised,
-``sqrt(12) (y - 1/2)``: mean 0 and variance 1 for uniform ``y``, which the
-flow's inputs are at the start (the VEGAS layer below makes them so).
+``sqrt(12) (y - 1/2)``: mean 0 and variance 1 for uniform ``y``, which is
+about what the flow sees once the VEGAS layer between it and the integrand
+has flattened the target.
 
 The last layer of every coupling network starts at zero and the spline
 parameters are arranged so that zero means equal bins and unit slopes: the
