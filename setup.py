@@ -73,7 +73,7 @@ setup(
     setup_requires=["cffi>=1.16"],
     install_requires=[
         "numpy>=1.24",
-        "torch>=2.1",
+        "torch>=2.6",
         "vegas>=6.0",
         "pylhe>=0.9",
         "cffi>=1.16",

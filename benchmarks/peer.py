@@ -4,9 +4,11 @@ Install with ``pip install --no-deps madnis==1.0.0`` (its other runtime needs
 are numpy and torch). The package gets the same integrand -- channel
 priors and features included -- with its own flows, VEGAS pretraining
 (folded into its flow with ``init_with_grid``) and buffer; its settings are
-matched to a :class:`~madnis_plugin.sampler.MadnisConfig`: batch size, steps,
-buffered steps per online one, learning rate with our warm-up and cosine decay, channel
-dropping, VEGAS bins and calls. Our metrics are recomputed from its samples.
+matched to a :class:`~madnis_plugin.sampler.MadnisConfig`: flow size
+(spline bins, network width and depth, coupling blocks; :func:`peer_flow_kwargs`),
+batch size, steps, buffered steps per online one, learning rate with our
+warm-up and cosine decay, channel dropping, VEGAS bins and calls. Our metrics
+are recomputed from its samples.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ def warm_up() -> None:
     optimizer = torch.optim.Adam([parameter])
     parameter.sum().backward()
     optimizer.step()
+
+
+def peer_flow_kwargs(cfg: MadnisConfig, dim: int) -> dict:
+    """The package's flow settings matched to ours: spline bins, network width and depth, coupling blocks.
+
+    Both flows use the logarithmic mask scheme; ``flow_repeats`` repeats it in
+    ours, so the package gets its own log masks repeated as often.
+    """
+    from madnis.nn import Flow
+
+    kwargs = {"bins": cfg.flow_bins, "units": cfg.flow_hidden, "layers": cfg.flow_layers}
+    if cfg.flow_repeats > 1:
+        kwargs["condition_masks"] = Flow(dims_in=dim).condition_masks.repeat(cfg.flow_repeats, 1)
+    return kwargs
 
 
 def run_peer(target: MultiChannelIntegrand, cfg: MadnisConfig, seed: int, points: int,
@@ -84,7 +100,7 @@ def run_peer(target: MultiChannelIntegrand, cfg: MadnisConfig, seed: int, points
         buffer_capacity=cfg.buffer_capacity * target.n_channels, buffered_steps=buffered,
         channel_dropping_threshold=cfg.drop_threshold if target.n_channels > 1 else 0.0,
         channel_dropping_interval=cfg.drop_interval, train_channel_weights=target.n_channels > 1,
-        flow_kwargs={"bins": cfg.flow_bins, "units": cfg.flow_hidden, "layers": cfg.flow_layers},
+        flow_kwargs=peer_flow_kwargs(cfg, target.dim),
         dtype=torch.float32)
     start = time.perf_counter()
     pretraining = VegasPreTraining(integrator, bins=cfg.vegas_bins)

@@ -69,7 +69,7 @@ class MadnisConfig:
     flow_bins: int = _key(10, "rational-quadratic spline bins per coordinate", "network")
     flow_hidden: int = _key(64, "hidden width of the coupling networks", "network")
     flow_layers: int = _key(3, "hidden layers of the coupling networks", "network")
-    flow_repeats: int = _key(1, "repetitions of the logarithmic coupling-mask sequence", "network")
+    flow_repeats: int = _key(2, "repetitions of the logarithmic coupling-mask sequence", "network")
     flow_edge_slope: float = _key(0.0, "largest spline slope at the ends of [0, 1]: how much one coupling may "
                                        "thin the density at a face (0: unbounded)", "network")
     channel_mode: str = _key("conditional", "conditional (one net, channel one-hot) or per_channel", "network")

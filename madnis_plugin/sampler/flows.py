@@ -97,11 +97,9 @@ def rq_spline(
         output and ``log|dx/dy|`` of the inverse), both shaped like ``x``.
     """
     x = x.clamp(0.0, 1.0)
-    knots_x = F.pad(torch.cumsum(widths, dim=-1), (1, 0))
-    knots_y = F.pad(torch.cumsum(heights, dim=-1), (1, 0))
-    # Pin the last knot at 1 exactly: cumulative sums can miss it by rounding.
-    knots_x = torch.cat([knots_x[..., :-1], torch.ones_like(knots_x[..., -1:])], dim=-1)
-    knots_y = torch.cat([knots_y[..., :-1], torch.ones_like(knots_y[..., -1:])], dim=-1)
+    # The last knot is 1 exactly: a cumulative sum of all the bins can miss it by rounding.
+    knots_x = F.pad(F.pad(torch.cumsum(widths[..., :-1], dim=-1), (1, 0)), (0, 1), value=1.0)
+    knots_y = F.pad(F.pad(torch.cumsum(heights[..., :-1], dim=-1), (1, 0)), (0, 1), value=1.0)
     search = knots_y if inverse else knots_x
     n_bins = widths.shape[-1]
     index = (torch.searchsorted(search.contiguous(), x[..., None].contiguous(), right=True) - 1)
