@@ -131,6 +131,16 @@ def test_non_finite_integrand_values_are_counted_and_never_reach_the_networks():
     assert res.n_nonfinite == 1000 and np.isfinite(res.cross_section)
 
 
+def test_a_step_with_non_finite_gradients_is_skipped_counted_and_leaves_the_parameters():
+    sampler = MadnisSampler(ThinRing(), SMALL.replace(train_batches=10), seed=7)
+    watched = sampler.flow.blocks[0].net.layers[0].weight
+    start = [p.detach().clone() for p in sampler.flow.parameters()]
+    watched.register_hook(lambda grad: torch.full_like(grad, float("nan")))
+    sampler.train()
+    assert sampler.history["skipped_steps"] == 10
+    assert all(torch.equal(p, q) for p, q in zip(sampler.flow.parameters(), start))
+
+
 def test_drawing_all_channels_in_one_flow_pass_gives_each_channels_own_density():
     toy = BreitWignerPeaks()
     sampler = trained(toy, SMALL.replace(dtype="float64", defensive_fraction=0.1))

@@ -282,7 +282,8 @@ class Trainer:
             groups.append({"params": list(s.grid_layer.parameters()), "lr": cfg.learning_rate * cfg.layer_lr_factor})
             params += groups[-1]["params"]
         # fused: one kernel per dtype instead of a dozen small ops per parameter
-        # tensor (measured: 1.2 against 8.5 ms per step with two mask repeats).
+        # tensor (w_jet's parameters with two mask passes, loaded 2-core
+        # machine: 1.8 against 10.1 ms per step).
         optimizer = torch.optim.Adam(groups, lr=cfg.learning_rate, fused=True)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
         n_calls = 0
@@ -297,7 +298,8 @@ class Trainer:
             loss = self._loss(batch, train_channel_weights=online)
             if torch.isfinite(loss):
                 loss.backward()
-                # One norm tells both: it is finite only if every gradient is.
+                # One norm tells both: it is finite only if every gradient is
+                # (1.6 against 6.0 ms per step for a finite test per tensor and clipping).
                 grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None],
                                                           foreach=True)
                 if torch.isfinite(grad_norm):
