@@ -39,7 +39,9 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 import time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -310,7 +312,11 @@ class Trainer:
                     s.history["skipped_steps"] += 1
             else:
                 s.history["skipped_steps"] += 1
-            scheduler.step()
+            with warnings.catch_warnings():
+                # torch warns when the schedule moves before the optimizer's first step;
+                # here that only means the first steps were skipped, which history counts.
+                warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()`"))
+                scheduler.step()
             s.trained_steps += 1
             s.history["loss"].append(float(loss.detach()))
             s.history["lr"].append(optimizer.param_groups[0]["lr"])
