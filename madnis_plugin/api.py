@@ -112,7 +112,10 @@ def _make_sampler(setup: RunSetup, integrator: str, madnis_card: str | Path | No
 
     if train_batches is not None:
         config = config.replace(train_batches=int(train_batches))
-    sampler = MadnisSampler(setup.integrand, config, seed=setup.seed)
+    try:
+        sampler = MadnisSampler(setup.integrand, config, seed=setup.seed)
+    except ValueError as exc:   # a value the card parser cannot judge alone (a choice, a device)
+        raise UsageError(f"{card_path}: {exc}") from None
 
     def report(state: dict[str, Any]) -> None:
         progress(f"step {state['step']}  loss {state['loss']:.4g}  rel.std {state['rel_std']:.4f}  "

@@ -74,6 +74,12 @@ def test_malformed_param_card_is_a_one_line_error(tmp_path):
     _assert_one_line_error(run_cli("integrate", "ee_mumu", "--param-card", str(card)), "param_card.dat")
 
 
+def test_a_madnis_card_value_out_of_its_choices_is_a_one_line_error(tmp_path):
+    card = tmp_path / "madnis_card.dat"
+    card.write_text("  spline = vegas_layer\n")
+    _assert_one_line_error(run_cli("integrate", "ee_mumu", "--madnis-card", str(card)), "vegas_layer")
+
+
 @pytest.mark.parametrize("n", ["0", "-5"])
 def test_non_positive_event_count_is_refused_without_output(tmp_path, n):
     out = tmp_path / "ev.lhe"

@@ -93,3 +93,31 @@ def test_resume_refuses_a_run_started_with_other_inputs(tmp_path):
         Checkpoint.resume(output, {"seed": 2, "n": 10})
     resumed = Checkpoint.resume(output, {"seed": 1, "n": 10})
     assert resumed.plan == plan and resumed.offset == 0
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu"])
+def test_a_saved_sampler_loads_for_the_device_it_was_trained_for(tmp_path, device):
+    """A resumed run must evaluate the networks where the uninterrupted run did.
+
+    On a GPU machine ``auto`` trains and generates on CUDA; a checkpoint that
+    loaded on the CPU instead gave other float32 bits and so other events.
+    """
+    from madnis_plugin.events.sampler_io import load_sampler, save_sampler
+    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
+
+    setup = api.prepare_run("ee_mumu", seed=3)
+    config = MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=2, batch_size=128, device=device)
+    trained = MadnisSampler(setup.integrand, config, seed=3)
+    trained.train()
+    save_sampler(trained, tmp_path / "s.sampler", setup)
+    loaded = load_sampler(tmp_path / "s.sampler", setup)
+    assert loaded.config.device == device and loaded.device == trained.device
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine where torch sees no GPU")
+def test_a_cuda_device_on_a_machine_without_one_is_refused_by_name():
+    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
+    from madnis_plugin.toys import ThinRing
+
+    with pytest.raises(ValueError, match="device = cuda, but torch sees no CUDA device"):
+        MadnisSampler(ThinRing(), MadnisConfig(device="cuda"))

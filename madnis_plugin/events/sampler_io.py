@@ -109,7 +109,10 @@ def load_sampler(path: str | Path, setup):
         else:
             from ..sampler import MadnisSampler
 
-            sampler = MadnisSampler.load(path, setup.integrand, device="cpu")
+            # On the device its card names, as the run that trained it: a resumed or
+            # parallel run then evaluates the networks with the same arithmetic
+            # (CPU and CUDA float32 differ in the last bits, and so would the events).
+            sampler = MadnisSampler.load(path, setup.integrand)
     except ValueError as exc:
         raise SamplerFileError(f"{path}: {exc}") from None
     problems = _differences(sampler.fingerprint or {}, run_fingerprint(setup))

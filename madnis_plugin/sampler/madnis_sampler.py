@@ -58,10 +58,17 @@ _GRID_LAYERS = ("exact", "smooth", "trainable")
 
 
 def select_device(name: str = "auto") -> torch.device:
-    """``"auto"``: CUDA when torch sees a GPU, else the CPU; otherwise the named device."""
+    """``"auto"``: CUDA when torch sees a GPU, else the CPU; otherwise the named device.
+
+    Raises:
+        ValueError: a CUDA device is named but torch sees none.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device = {name}, but torch sees no CUDA device here (use auto or cpu)")
+    return device
 
 
 @dataclass(slots=True)
