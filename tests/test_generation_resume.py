@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from madnis_plugin import api
@@ -121,3 +122,26 @@ def test_a_cuda_device_on_a_machine_without_one_is_refused_by_name():
 
     with pytest.raises(ValueError, match="device = cuda, but torch sees no CUDA device"):
         MadnisSampler(ThinRing(), MadnisConfig(device="cuda"))
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine where torch sees no GPU")
+def test_a_sampler_trained_for_cuda_loads_on_the_cpu_of_a_machine_without_a_gpu(tmp_path):
+    import torch
+
+    from madnis_plugin.events.sampler_io import load_sampler, save_sampler
+    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
+
+    setup = api.prepare_run("ee_mumu", seed=3)
+    trained = MadnisSampler(setup.integrand, MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=2,
+                                                          batch_size=128), seed=3)
+    trained.train()
+    path = tmp_path / "s.sampler"
+    save_sampler(trained, path, setup)
+    state = torch.load(path, weights_only=True)
+    state["config"]["device"] = "cuda"          # as written on a GPU machine with `cuda = device`
+    torch.save(state, path)
+    with pytest.warns(UserWarning, match="torch sees no GPU here, so it runs on the CPU"):
+        loaded = load_sampler(path, setup)
+    assert loaded.device.type == "cpu"
+    r = np.random.default_rng(0).random((500, setup.integrand.dim))
+    np.testing.assert_array_equal(loaded.density(0, r), trained.density(0, r))

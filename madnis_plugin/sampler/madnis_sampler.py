@@ -34,6 +34,7 @@ import math
 
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -408,6 +409,9 @@ class MadnisSampler:
 
         Args:
             device: overrides the saved config's device (e.g. ``"cpu"`` for a GPU-trained file).
+                ``None``: the saved one, so the networks run where they ran in
+                training; where it names CUDA and torch sees no GPU, the CPU
+                (with a warning).
 
         Raises:
             ValueError: the file is not a MADNIS sampler, holds flows of another
@@ -425,6 +429,10 @@ class MadnisSampler:
                 f"{path} was trained for dim={state['dim']}, n_channels={state['n_channels']}; "
                 f"the integrand has dim={integrand.dim}, n_channels={integrand.n_channels}")
         config = MadnisConfig.from_dict(state["config"])
+        if device is None and config.device.startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn(f"{path} was trained with device = {config.device}; torch sees no GPU here, "
+                          "so it runs on the CPU", stacklevel=2)
+            device = "cpu"
         if device is not None:
             config = config.replace(device=device)
         sampler = cls(integrand, config, seed=state["seed"])
