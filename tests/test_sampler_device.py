@@ -83,3 +83,15 @@ def test_same_seed_gives_the_same_result_on_cuda():
 
     a, b = run(5), run(5)
     assert a.cross_section == b.cross_section and a.error == b.error
+
+
+def test_a_saved_auto_sampler_loads_back_on_cuda_with_the_same_float32_bits(tmp_path):
+    # What keeps a resumed event generation byte-identical on a GPU machine.
+    trained = MadnisSampler(BreitWignerPeaks(), SMALL, seed=4)   # device auto, float32
+    trained.train(batches=20)
+    trained.save(tmp_path / "s.pt")
+    loaded = MadnisSampler.load(tmp_path / "s.pt", BreitWignerPeaks())
+    assert loaded.device.type == "cuda"
+    r = np.random.default_rng(3).random((2000, trained.integrand.dim))
+    for c in range(trained.integrand.n_channels):
+        np.testing.assert_array_equal(loaded.density(c, r), trained.density(c, r))
