@@ -12,9 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from madnis_plugin import api
 from madnis_plugin.events.checkpoint import ResumeError
+from madnis_plugin.events.sampler_io import load_sampler, save_sampler
+from madnis_plugin.sampler import MadnisConfig, MadnisSampler
+from madnis_plugin.toys import ThinRing
 
 # Small, fast runs: a short VEGAS training and small batches so the run has many commits.
 RUN = dict(seed=11, train_batches=2, points=4000, batch_points=400)
@@ -96,6 +100,18 @@ def test_resume_refuses_a_run_started_with_other_inputs(tmp_path):
     assert resumed.plan == plan and resumed.offset == 0
 
 
+no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine where torch sees no GPU")
+
+
+def _trained_ee_mumu(device: str = "auto"):
+    """A run setup and a neural sampler briefly trained on it."""
+    setup = api.prepare_run("ee_mumu", seed=3)
+    config = MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=2, batch_size=128, device=device)
+    trained = MadnisSampler(setup.integrand, config, seed=3)
+    trained.train()
+    return setup, trained
+
+
 @pytest.mark.parametrize("device", ["auto", "cpu"])
 def test_a_saved_sampler_loads_for_the_device_it_was_trained_for(tmp_path, device):
     """A resumed run must evaluate the networks where the uninterrupted run did.
@@ -103,38 +119,21 @@ def test_a_saved_sampler_loads_for_the_device_it_was_trained_for(tmp_path, devic
     On a GPU machine ``auto`` trains and generates on CUDA; a checkpoint that
     loaded on the CPU instead gave other float32 bits and so other events.
     """
-    from madnis_plugin.events.sampler_io import load_sampler, save_sampler
-    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
-
-    setup = api.prepare_run("ee_mumu", seed=3)
-    config = MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=2, batch_size=128, device=device)
-    trained = MadnisSampler(setup.integrand, config, seed=3)
-    trained.train()
+    setup, trained = _trained_ee_mumu(device)
     save_sampler(trained, tmp_path / "s.sampler", setup)
     loaded = load_sampler(tmp_path / "s.sampler", setup)
     assert loaded.config.device == device and loaded.device == trained.device
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine where torch sees no GPU")
+@no_gpu
 def test_a_cuda_device_on_a_machine_without_one_is_refused_by_name():
-    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
-    from madnis_plugin.toys import ThinRing
-
     with pytest.raises(ValueError, match="device = cuda, but torch sees no CUDA device"):
         MadnisSampler(ThinRing(), MadnisConfig(device="cuda"))
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine where torch sees no GPU")
+@no_gpu
 def test_a_sampler_trained_for_cuda_loads_on_the_cpu_of_a_machine_without_a_gpu(tmp_path):
-    import torch
-
-    from madnis_plugin.events.sampler_io import load_sampler, save_sampler
-    from madnis_plugin.sampler import MadnisConfig, MadnisSampler
-
-    setup = api.prepare_run("ee_mumu", seed=3)
-    trained = MadnisSampler(setup.integrand, MadnisConfig(vegas_iterations=2, vegas_points=1000, train_batches=2,
-                                                          batch_size=128), seed=3)
-    trained.train()
+    setup, trained = _trained_ee_mumu()
     path = tmp_path / "s.sampler"
     save_sampler(trained, path, setup)
     state = torch.load(path, weights_only=True)

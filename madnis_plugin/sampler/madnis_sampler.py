@@ -66,10 +66,14 @@ def select_device(name: str = "auto") -> torch.device:
     """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
+    if _names_missing_cuda(name):
         raise ValueError(f"device = {name}, but torch sees no CUDA device here (use auto or cpu)")
-    return device
+    return torch.device(name)
+
+
+def _names_missing_cuda(name: str) -> bool:
+    """Whether the device setting ``name`` asks for CUDA where torch sees no GPU."""
+    return name != "auto" and torch.device(name).type == "cuda" and not torch.cuda.is_available()
 
 
 @dataclass(slots=True)
@@ -429,7 +433,7 @@ class MadnisSampler:
                 f"{path} was trained for dim={state['dim']}, n_channels={state['n_channels']}; "
                 f"the integrand has dim={integrand.dim}, n_channels={integrand.n_channels}")
         config = MadnisConfig.from_dict(state["config"])
-        if device is None and config.device.startswith("cuda") and not torch.cuda.is_available():
+        if device is None and _names_missing_cuda(config.device):
             warnings.warn(f"{path} was trained with device = {config.device}; torch sees no GPU here, "
                           "so it runs on the CPU", stacklevel=2)
             device = "cpu"
